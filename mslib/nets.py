@@ -1,0 +1,89 @@
+"""Networks as loss functions of one flat parameter vector.
+
+``flatten(model, X, Y)`` binds a module to its data and returns ``loss_fn(theta)`` that calls the
+module functionally (``torch.func.functional_call``): the module itself is never mutated, and every
+tool in mslib (Hessians, slices, dynamics) then treats a network exactly like a toy.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call
+
+from . import _checks
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
+LOSSES = ("mse", "ce")
+
+
+def mlp(widths: Sequence[int], activation: str = "tanh", *, seed: int = 0, dtype: torch.dtype = torch.float64) -> nn.Sequential:
+    """A fully connected network ``widths[0] -> widths[1] -> ... -> widths[-1]``.
+
+    The activation follows every hidden layer (not the output). Weights use PyTorch's default
+    initialization drawn from a generator seeded with ``seed``.
+    """
+    widths = list(widths)
+    if len(widths) < 2:
+        raise ValueError(f"widths needs at least an input and an output width, got {widths}")
+    for w in widths:
+        _checks.count("widths", w, minimum=1)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+            layers.append(nn.Linear(fan_in, fan_out, dtype=dtype))
+            if i < len(widths) - 2:
+                layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+class FlatLoss:
+    """``loss_fn(theta)``: the loss of ``model`` on ``(X, Y)`` at the flat parameters ``theta`` (d,).
+
+    ``mse`` is ``1/(2n) sum_i ||f(x_i) - y_i||^2``; ``ce`` is the mean cross-entropy with ``Y`` as
+    target probabilities (one-hot rows give the usual classification loss).
+    """
+
+    def __init__(self, model: nn.Module, X: Tensor, Y: Tensor, loss: str = "mse"):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        if not isinstance(X, Tensor) or not isinstance(Y, Tensor):
+            raise TypeError("X and Y must be torch tensors")
+        if X.shape[0] != Y.shape[0]:
+            raise ValueError(f"X and Y must have the same number of rows, got {X.shape[0]} and {Y.shape[0]}")
+        self.model, self.X, self.Y, self.loss = model, X, Y, loss
+        params = dict(model.named_parameters())
+        self.names = list(params)
+        self.shapes = [p.shape for p in params.values()]
+        self.sizes = [p.numel() for p in params.values()]
+        self.dim = sum(self.sizes)
+
+    def unflatten(self, theta: Tensor) -> dict[str, Tensor]:
+        """The parameter dict of ``theta`` (views, no copies)."""
+        chunks = torch.split(theta, self.sizes)
+        return {name: chunk.view(shape) for name, chunk, shape in zip(self.names, chunks, self.shapes)}
+
+    def outputs(self, theta: Tensor, X: Tensor | None = None) -> Tensor:
+        """Network outputs at ``theta`` on ``X`` (default: the bound data), shape (n, out)."""
+        return functional_call(self.model, self.unflatten(theta), (self.X if X is None else X,))
+
+    def __call__(self, theta: Tensor) -> Tensor:
+        out = self.outputs(theta)
+        if self.loss == "mse":
+            return 0.5 * ((out - self.Y) ** 2).sum(dim=-1).mean()
+        return nn.functional.cross_entropy(out, self.Y)
+
+
+def flatten(model: nn.Module, X: Tensor, Y: Tensor, loss: str = "mse") -> tuple[FlatLoss, Tensor]:
+    """Bind ``model`` to data: returns ``(loss_fn, theta0)`` with ``theta0`` the module's current
+    parameters as one detached vector of shape (d,)."""
+    loss_fn = FlatLoss(model, X, Y, loss)
+    theta0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
+    return loss_fn, theta0

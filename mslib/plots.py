@@ -1,0 +1,187 @@
+"""The course's figure style and drawing helpers. They draw what the compute modules return and
+compute nothing themselves.
+
+Colours are the Okabe-Ito palette, distinguishable with the common colour-vision deficiencies.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from .dynamics import Trajectory
+
+#: Okabe & Ito (2008), colour-blind-safe.
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+#: Roles used across chapters, so one idea keeps one colour throughout the book.
+ROLE = {
+    "loss": PALETTE["blue"],
+    "model": PALETTE["orange"],
+    "threshold": PALETTE["vermillion"],
+    "top": PALETTE["vermillion"],
+    "random": PALETTE["green"],
+    "path": PALETTE["black"],
+}
+LANDSCAPE_CMAP = "cividis"
+
+
+def use_style() -> None:
+    """Set the course's matplotlib style (call once per chapter, in the setup cell)."""
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (7.0, 3.6),
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.constrained_layout.use": True,
+            "axes.prop_cycle": mpl.cycler(color=[PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "sky", "purple", "black")]),
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "legend.fontsize": 9,
+            "legend.frameon": False,
+            "font.size": 10,
+            "lines.linewidth": 1.8,
+            "image.cmap": LANDSCAPE_CMAP,
+        }
+    )
+
+
+def _np(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def landscape(ax: Axes, ts1, ts2, values, *, levels: int = 14, log: bool = True, decades: float = 3.0,
+              colorbar_label: str | None = None) -> None:
+    """Filled contours of a 2-D slice ``values[i, j]`` at ``(ts1[i], ts2[j])``. Log-spaced levels
+    over ``decades`` below the maximum by default, so that both a narrow and a wide scale show
+    (anything lower gets the lowest colour)."""
+    v = _np(values).T
+    if log:
+        lowest = v.max() * 10.0**-decades
+        lev = np.geomspace(lowest, v.max(), levels)
+        filled = ax.contourf(_np(ts1), _np(ts2), np.maximum(v, lowest), levels=lev, norm=mpl.colors.LogNorm(), cmap=LANDSCAPE_CMAP)
+    else:
+        filled = ax.contourf(_np(ts1), _np(ts2), v, levels=levels, cmap=LANDSCAPE_CMAP)
+    ax.contour(filled, colors="white", linewidths=0.4, alpha=0.6)
+    ax.set_aspect("equal")
+    ax.grid(False)
+    if colorbar_label:
+        ax.figure.colorbar(filled, ax=ax, label=colorbar_label, shrink=0.85)
+
+
+def path(ax: Axes, thetas, *, color: str = ROLE["path"], label: str | None = None) -> None:
+    """An optimizer's iterates (n, 2) as dots joined by thin lines, the start marked by a square."""
+    p = _np(thetas)
+    ax.plot(p[:, 0], p[:, 1], "-o", color=color, lw=0.8, ms=3, label=label)
+    ax.plot(p[0, 0], p[0, 1], "s", color=color, ms=6)
+
+
+def loss_curve(ax: Axes, trajectory: Trajectory, *, label: str | None = None, color: str | None = None) -> None:
+    """Loss against step on a log axis; a cross marks the step where a run diverged."""
+    loss = _np(trajectory.loss)
+    (line,) = ax.semilogy(np.arange(len(loss)), loss, label=label, color=color)
+    if trajectory.diverged:
+        ax.plot(len(loss) - 1, loss[-1], "x", color=line.get_color(), ms=9, mew=2)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("loss L(θ_k)")
+
+
+def hline(ax: Axes, y: float, label: str, *, color: str = ROLE["threshold"]) -> None:
+    """A dashed reference level (a threshold such as 2/η) with its label."""
+    ax.axhline(y, ls="--", lw=1.2, color=color, label=label)
+
+
+def growth_loglog(ax: Axes, ts, increase, model_increase=None, *, label: str, color: str) -> None:
+    """Loss increase ``L(θ*+tv) - L(θ*)`` against ``|t|`` on log-log axes, with the quadratic
+    model dashed in the same colour when given."""
+    ax.loglog(_np(ts), _np(increase), color=color, label=label)
+    if model_increase is not None:
+        ax.loglog(_np(ts), _np(model_increase), "--", color=color, lw=1.2, alpha=0.8, label=f"{label}: quadratic model")
+    ax.set_xlabel("distance |t| from the minimum")
+    ax.set_ylabel("loss increase L(θ*+tv) − L(θ*)")
+
+
+def spectrum(ax: Axes, values: Sequence[float] | Tensor, *, label: str | None = None, color: str | None = None) -> None:
+    """Eigenvalues by rank on a log axis (positive ones)."""
+    v = _np(values)
+    ranks = np.arange(1, len(v) + 1)
+    ax.semilogy(ranks[v > 0], v[v > 0], "o", ms=4, label=label, color=color)
+    ax.set_xlabel("rank i")
+    ax.set_ylabel("Hessian eigenvalue λ_i")
+
+
+def close(fig: Figure) -> None:
+    """Release a figure that was only used to render frames."""
+    plt.close(fig)
+
+
+class GDExplorerFrame:
+    """An explorer frame: a 2-D landscape with a GD path on the left, the run's loss on the right.
+
+    ``setup(fig)`` draws what never changes (the landscape, axes, labels) once; ``update(value)``
+    asks ``run(value)`` for a ``Trajectory`` (kept iterates) and moves the existing lines. Redrawing
+    only the lines keeps a widget update well inside the course's 150 ms budget.
+
+    Args:
+        ts1, ts2, values: a precomputed 2-D slice, ``values[i, j]`` at ``(ts1[i], ts2[j])``.
+        run: ``run(value) -> Trajectory``, the computation behind the slider.
+        title: ``title(value) -> str``.
+        steps_shown: how many iterates of the path to draw.
+        loss_range: fixed limits of the loss axis (log scale).
+    """
+
+    def __init__(self, ts1, ts2, values, run, title, *, steps_shown: int = 40, loss_range: tuple[float, float] = (1e-8, 1e4)):
+        self.ts1, self.ts2, self.values = ts1, ts2, values
+        self.run, self.title, self.steps_shown, self.loss_range = run, title, steps_shown, loss_range
+
+    def setup(self, fig: Figure) -> None:
+        ax_land, self.ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+        landscape(ax_land, self.ts1, self.ts2, self.values)
+        t1, t2 = _np(self.ts1), _np(self.ts2)
+        ax_land.set_xlim(t1.min(), t1.max())
+        ax_land.set_ylim(t2.min(), t2.max())
+        ax_land.set_xlabel("θ₁")
+        ax_land.set_ylabel("θ₂")
+        (self.path_line,) = ax_land.plot([], [], "-o", color="white", lw=0.8, ms=2.5)
+        (self.start_marker,) = ax_land.plot([], [], "s", color=PALETTE["orange"], ms=6)
+        (self.loss_line,) = self.ax_loss.semilogy([], [], color=ROLE["loss"])
+        (self.diverged_marker,) = self.ax_loss.plot([], [], "x", color=ROLE["threshold"], ms=9, mew=2)
+        self.ax_loss.set_ylim(*self.loss_range)
+        self.ax_loss.set_xlabel("step k")
+        self.ax_loss.set_ylabel("loss L(θ_k)")
+        self.status = self.ax_loss.set_title(" ", fontsize=9, color=ROLE["threshold"])
+        self.suptitle = fig.suptitle(" ", fontsize=11)
+
+    def update(self, value: float) -> None:
+        trajectory: Trajectory = self.run(value)
+        iterates = _np(trajectory.thetas)[: self.steps_shown]
+        loss = _np(trajectory.loss)
+        self.path_line.set_data(iterates[:, 0], iterates[:, 1])
+        self.start_marker.set_data(iterates[:1, 0], iterates[:1, 1])
+        self.loss_line.set_data(np.arange(len(loss)), loss)
+        self.ax_loss.set_xlim(0, max(len(loss) - 1, 1) if not trajectory.diverged else trajectory.diverged_at)
+        if trajectory.diverged:
+            self.diverged_marker.set_data([len(loss) - 1], [min(loss[-1], self.loss_range[1])])
+            self.status.set_text(f"diverged at step {trajectory.diverged_at}")
+        else:
+            self.diverged_marker.set_data([], [])
+            self.status.set_text(" ")
+        self.suptitle.set_text(self.title(value))

@@ -1,0 +1,91 @@
+"""pytest plugin: every chapter in ``_toc.yml`` becomes a notebook that nbval runs cell by cell.
+
+Chapters are MyST Markdown; jupytext converts each into ``_build/nbtest/<name>.ipynb`` (ignored by
+git) and nbval executes it in a fresh kernel, one test item per cell. A chapter listed in the table
+of contents but missing on disk is a collection error, never a silent skip. After the run, each
+chapter's total cell time is checked against the course's budget of 60 s.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+from nbval.plugin import IPyNbFile
+
+CHAPTER_BUDGET_S = 60.0
+NOTEBOOK_DIR = Path("_build") / "nbtest"
+
+
+def toc_files(toc_path: Path) -> list[Path]:
+    """The source files of every page in a Jupyter Book ``_toc.yml``, in reading order."""
+    toc = yaml.safe_load(toc_path.read_text())
+    found: list[str] = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                found.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    root = toc_path.parent
+    return [root / (f if f.endswith(".md") else f + ".md") for f in found]
+
+
+def is_executable(source: Path) -> bool:
+    return "{code-cell}" in source.read_text()
+
+
+class TocFile(pytest.File):
+    """Collects one nbval notebook per executable page of the table of contents."""
+
+    def collect(self):
+        out = self.path.parent / NOTEBOOK_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        for source in toc_files(self.path):
+            if not source.exists():
+                raise FileNotFoundError(f"_toc.yml lists {source.name}, which does not exist")
+            if not is_executable(source):
+                continue
+            target = out / (source.stem + ".ipynb")
+            jupytext.write(jupytext.read(source), target)
+            yield IPyNbFile.from_parent(self, path=target)
+
+
+def pytest_collect_file(file_path: Path, parent):
+    if file_path.name == "_toc.yml":
+        return TocFile.from_parent(parent, path=file_path)
+    return None
+
+
+_chapter_seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.when == "call" and report.nodeid.endswith(tuple(f"::Cell {i}" for i in range(1000))):
+        _chapter_seconds[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if not _chapter_seconds:
+        return
+    terminalreporter.section("chapter execution times (nbval, sum of cell times)")
+    for chapter, seconds in _chapter_seconds.items():
+        flag = "" if seconds <= CHAPTER_BUDGET_S else f"  OVER THE {CHAPTER_BUDGET_S:.0f} s BUDGET"
+        terminalreporter.write_line(f"{seconds:7.1f} s  {chapter}{flag}")
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if any(seconds > CHAPTER_BUDGET_S for seconds in _chapter_seconds.values()) and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Unit tests first, then the chapters, then the whole-book build (slowest, most global)."""
+    rank = lambda item: 2 if item.get_closest_marker("book_build") else (1 if isinstance(item.parent, IPyNbFile) else 0)  # noqa: E731
+    items.sort(key=rank)

@@ -1,0 +1,22 @@
+"""The whole book builds with warnings as errors, executing every chapter afresh."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.book_build
+def test_book_builds_without_warnings(tmp_path):
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    html = tmp_path / "_build" / "html"
+    assert (html / "book" / "intro.html").exists()
+    assert (html / "book" / "01_quadratic.html").exists()
