@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-from-requirements
 # Progress bars are for people at a screen, not for builds and tests.
 export MSLIB_QUIET := 1
 
-.PHONY: book test clean
+.PHONY: book test bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ book: $(STAMP)
 ## test: unit tests of mslib, every chapter under nbval, then the -W book build (fresh execution)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## bench: time mslib's hot paths (prints medians; not a test)
+bench: $(STAMP)
+	$(BIN)/python -m mslib.bench
 
 clean:
 	rm -rf _build

@@ -9,6 +9,7 @@ from .data import digits
 from .dynamics import Trajectory, gd, minimize
 from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sharpness, top_eigs
 from .landscape import (
+    beyond_linear,
     curvature,
     growth_exponent,
     quadratic_increase,
@@ -21,6 +22,7 @@ from .landscape import (
 from .nets import FlatLoss, flatten, mlp
 
 __all__ = [
+    "beyond_linear",
     "FlatLoss",
     "HessianOperator",
     "Trajectory",

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .hessian import HessianOperator
+from .hessian import HessianOperator, loss_and_gradient
 
 LossFn = Callable[[Tensor], Tensor]
 
@@ -100,6 +100,19 @@ def symmetric_increase(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *,
     both = slice_1d(loss_fn, theta, direction, torch.cat([ts, -ts, ts.new_zeros(1)]), chunk_size=chunk_size)
     n = len(ts)
     return 0.5 * (both[:n] + both[n : 2 * n]) - both[-1]
+
+
+def beyond_linear(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *, chunk_size: int = DEFAULT_CHUNK) -> Tensor:
+    """The loss change beyond the linear term, ``L(θ+tv) - L(θ) - t ∇L(θ)·v``; shape (len(ts),).
+
+    At a minimum this is simply the loss increase; where training stopped with a small gradient it
+    removes the gradient's share, so what is left starts as ``t^2/2 v^T H v``.
+    """
+    ts = _checks.grid("ts", ts)
+    values = slice_1d(loss_fn, theta, direction, torch.cat([ts, ts.new_zeros(1)]), chunk_size=chunk_size)
+    _, grad = loss_and_gradient(loss_fn, theta)
+    slope = float(grad @ direction.to(grad))
+    return values[:-1] - values[-1] - slope * ts
 
 
 def curvature(loss_fn: LossFn, theta: Tensor, direction: Tensor) -> float:

@@ -124,6 +124,9 @@ def spectrum(ax: Axes, values: Sequence[float] | Tensor, *, label: str | None = 
     v = _np(values)
     ranks = np.arange(1, len(v) + 1)
     ax.semilogy(ranks[v > 0], v[v > 0], "o", ms=4, label=label, color=color)
+    plain = mpl.ticker.FuncFormatter(lambda y, _: f"{y:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel("rank i")
     ax.set_ylabel("Hessian eigenvalue λ_i")
 

@@ -83,3 +83,12 @@ def test_hvp_rejects_bad_input(small_net):
         mslib.hvp(loss_fn, theta.reshape(2, -1), theta)
     with pytest.raises(TypeError, match="loss_fn must be callable"):
         mslib.hvp("loss", theta, theta)
+
+
+def test_hvp_costs_at_most_two_and_a_half_gradients():
+    """The course's speed contract for curvature: measured in turns with the gradient, so machine
+    load affects both alike."""
+    from mslib.bench import hvp_cost
+
+    result = hvp_cost(repeats=15)
+    assert result["ratio_kept_graph"] < 2.5, result

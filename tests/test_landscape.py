@@ -56,7 +56,7 @@ def test_growth_exponent_rejects_bad_input(ts, values, match):
         mslib.growth_exponent(ts, values)
 
 
-def test_symmetric_increase_cancels_the_gradient_term_and_matches_the_quadratic_model():
+def test_symmetric_increase_and_beyond_linear_remove_the_gradient_term():
     A = torch.tensor([[2.0, 0.3], [0.3, 1.0]], dtype=torch.float64)
     theta, v = torch.tensor([0.4, -0.2], dtype=torch.float64), torch.tensor([0.6, 0.8], dtype=torch.float64)
     ts = torch.linspace(0.1, 3, 13, dtype=torch.float64)
@@ -65,6 +65,8 @@ def test_symmetric_increase_cancels_the_gradient_term_and_matches_the_quadratic_
     assert torch.allclose(mslib.symmetric_increase(loss_fn, theta, v, ts), expected, rtol=1e-12)
     assert torch.allclose(mslib.quadratic_increase(loss_fn, theta, v, ts), expected, rtol=1e-12)
     assert mslib.curvature(loss_fn, theta, 3 * v) == pytest.approx(float(v @ A @ v))
+    for t in (ts, -ts):  # off the minimum, removing the linear term leaves exactly t^2/2 v^T A v
+        assert torch.allclose(mslib.beyond_linear(loss_fn, theta, v, t), expected, rtol=1e-10)
 
 
 def test_validity_radius_of_log_cosh():
