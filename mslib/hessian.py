@@ -89,8 +89,7 @@ def top_eigs(
     Returns:
         ``values`` of shape (k,), descending, and ``vectors`` of shape (d, k), unit columns.
     """
-    op = HessianOperator(loss_fn, theta)
-    d = op.dim
+    d = _checks.flat_vector("theta", theta).numel()
     _checks.count("k", k, minimum=1)
     if k >= d:
         raise ValueError(f"k must be smaller than the dimension d={d} for Lanczos, got k={k}; use dense_hessian")
@@ -101,6 +100,7 @@ def top_eigs(
         v0 = torch.randn(d, generator=generator, dtype=torch.float64)
     else:
         v0 = _checks.nonzero_vector("v0", v0, d)
+    op = HessianOperator(loss_fn, theta)
 
     def matvec(x: np.ndarray) -> np.ndarray:
         v = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64).reshape(-1)).to(theta)

@@ -94,19 +94,8 @@ def path(ax: Axes, thetas, *, color: str = ROLE["path"], label: str | None = Non
     ax.plot(p[0, 0], p[0, 1], "s", color=color, ms=6)
 
 
-def loss_curve(ax: Axes, trajectory: Trajectory, *, label: str | None = None, color: str | None = None) -> None:
-    """Loss against step on a log axis; a cross marks the step where a run diverged."""
-    loss = _np(trajectory.loss)
-    (line,) = ax.semilogy(np.arange(len(loss)), loss, label=label, color=color)
-    if trajectory.diverged:
-        ax.plot(len(loss) - 1, loss[-1], "x", color=line.get_color(), ms=9, mew=2)
-    ax.set_xlabel("step k")
-    ax.set_ylabel("loss L(θ_k)")
 
 
-def hline(ax: Axes, y: float, label: str, *, color: str = ROLE["threshold"]) -> None:
-    """A dashed reference level (a threshold such as 2/η) with its label."""
-    ax.axhline(y, ls="--", lw=1.2, color=color, label=label)
 
 
 def growth_loglog(ax: Axes, ts, increase, model_increase=None, *, label: str, color: str) -> None:
@@ -131,9 +120,6 @@ def spectrum(ax: Axes, values: Sequence[float] | Tensor, *, label: str | None = 
     ax.set_ylabel("Hessian eigenvalue λ_i")
 
 
-def close(fig: Figure) -> None:
-    """Release a figure that was only used to render frames."""
-    plt.close(fig)
 
 
 class GDExplorerFrame:

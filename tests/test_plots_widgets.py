@@ -1,0 +1,59 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import mslib  # noqa: E402
+from mslib import plots, widgets  # noqa: E402
+from mslib.progress import QUIET_VARIABLE, interactive  # noqa: E402
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def frame_factory():
+    bowl = mslib.toys.quadratic(torch.diag(torch.tensor([4.0, 0.5], dtype=torch.float64)))
+    span = torch.linspace(-2, 2, 21, dtype=torch.float64)
+    e1, e2 = torch.eye(2, dtype=torch.float64)
+    grid = mslib.slice_2d(bowl, torch.zeros(2, dtype=torch.float64), e1, e2, span, span)
+    start = torch.tensor([-1.5, 1.0], dtype=torch.float64)
+
+    def make():
+        return plots.GDExplorerFrame(span, span, grid, run=lambda lr: mslib.gd(bowl, start, lr, 30, keep_iterates=True),
+                                     title=lambda lr: f"lr={lr}")
+
+    return make
+
+
+def test_live_explorer_redraws_on_slider_moves_including_divergence(frame_factory):
+    box = widgets.live(frame_factory(), name="lr", low=0.01, high=5.0, value=0.3)
+    slider, image = box.children
+    first = bytes(image.value)
+    assert first.startswith(PNG_SIGNATURE)
+    for value in (5.0, 0.01, 0.3):  # extremes: a fast divergence and a crawl
+        slider.value = value
+        assert bytes(image.value).startswith(PNG_SIGNATURE)
+    slider.value = 0.45
+    assert bytes(image.value) != first
+
+
+def test_kernel_free_twin_embeds_one_frame_per_value(frame_factory):
+    html = widgets.render_frames(frame_factory(), [0.1, 0.3, 0.6])
+    assert "<script" in html and html.count("data:image/png;base64") == 3
+    assert "http" not in html.split("<script")[1].split("</script>")[0], "no external resources"
+
+
+def test_widgets_reject_bad_input(frame_factory):
+    with pytest.raises(TypeError, match="frame"):
+        widgets.live(lambda fig, v: None, name="lr", low=0.1, high=1.0, value=0.5)
+    with pytest.raises(ValueError, match="value must lie"):
+        widgets.live(frame_factory(), name="lr", low=0.1, high=1.0, value=2.0)
+    with pytest.raises(ValueError, match="values"):
+        widgets.render_frames(frame_factory(), [])
+
+
+def test_progress_is_quiet_when_asked(monkeypatch):
+    monkeypatch.setenv(QUIET_VARIABLE, "1")
+    assert not interactive()
