@@ -6,41 +6,53 @@ Everything is a loss function of one flat parameter vector ``theta`` (shape (d,)
 
 from . import toys
 from .data import digits
+from .directions import filter_normalized_direction, parameter_mask, random_direction
 from .dynamics import Trajectory, gd, minimize
-from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sharpness, top_eigs
-from .landscape import (
+from .growth import (
+    GrowthProfile,
     beyond_linear,
     curvature,
+    find_plateaus,
     growth_exponent,
+    growth_profile,
     quadratic_increase,
-    random_direction,
-    slice_1d,
-    slice_2d,
+    quadratic_radius,
     symmetric_increase,
     validity_radius,
 )
+from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sharpness, top_eigs
+from .landscape import slice_1d, slice_2d
 from .nets import FlatLoss, flatten, mlp
+from .spectrum import SpectralDensity, spectral_density
 
 __all__ = [
-    "beyond_linear",
     "FlatLoss",
+    "GrowthProfile",
     "HessianOperator",
+    "SpectralDensity",
     "Trajectory",
+    "beyond_linear",
     "curvature",
     "dense_hessian",
     "digits",
+    "filter_normalized_direction",
+    "find_plateaus",
     "flatten",
     "gd",
     "growth_exponent",
+    "growth_profile",
     "hvp",
     "loss_and_gradient",
     "minimize",
     "mlp",
+    "parameter_mask",
     "quadratic_increase",
+    "quadratic_radius",
     "random_direction",
     "sharpness",
     "slice_1d",
     "slice_2d",
+    "spectral_density",
     "symmetric_increase",
     "top_eigs",
     "toys",

@@ -14,7 +14,7 @@ import torch
 
 from .data import digits
 from .hessian import HessianOperator, hvp, loss_and_gradient
-from .landscape import random_direction
+from .directions import random_direction
 from .nets import flatten, mlp
 
 

@@ -125,8 +125,8 @@ def spectrum(ax: Axes, values: Sequence[float] | Tensor, *, label: str | None = 
 class GDExplorerFrame:
     """An explorer frame: a 2-D landscape with a GD path on the left, the run's loss on the right.
 
-    ``setup(fig)`` draws what never changes (the landscape, axes, labels) once; ``update(value)``
-    asks ``run(value)`` for a ``Trajectory`` (kept iterates) and moves the existing lines. Redrawing
+    ``setup(fig)`` draws what never changes (the landscape, axes, labels) once; ``update(lr=...)``
+    (one control, any name) asks ``run(value)`` for a ``Trajectory`` (kept iterates) and moves the existing lines. Redrawing
     only the lines keeps a widget update well inside the course's 150 ms budget.
 
     Args:
@@ -159,7 +159,8 @@ class GDExplorerFrame:
         self.status = self.ax_loss.set_title(" ", fontsize=9, color=ROLE["threshold"])
         self.suptitle = fig.suptitle(" ", fontsize=11)
 
-    def update(self, value: float) -> None:
+    def update(self, **values: float) -> None:
+        (value,) = values.values()  # driven by one control, whatever its name
         trajectory: Trajectory = self.run(value)
         iterates = _np(trajectory.thetas)[: self.steps_shown]
         loss = _np(trajectory.loss)

@@ -1,17 +1,19 @@
 """Explorers: one frame, shown two ways.
 
 A frame has ``setup(fig)``, which draws what never changes on an empty figure, and
-``update(value)``, which moves what depends on the slider value (``mslib.plots.GDExplorerFrame``
-is one). ``live`` wires a frame to an ipywidgets slider for a running kernel; ``kernel_free``
-renders it at a list of values into frames behind a JavaScript slider, which works in the static
-HTML book with no kernel. Heavy work that does not depend on the value (grids, spectra) belongs
-outside, done once.
+``update(**values)``, which moves what depends on the controls (``mslib.plots.GDExplorerFrame``
+and ``mslib.plots.SliceExplorerFrame`` are two). ``live`` wires a frame to ipywidgets controls for
+a running kernel; ``kernel_free`` renders it at a list of settings into frames behind a JavaScript
+slider, which works in the static HTML book with no kernel. Work that does not depend on the
+controls (grids, slices, spectra) belongs outside, done once, so that an update stays cheap.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Protocol, Sequence
+import itertools
+from dataclasses import dataclass
+from typing import Any, Protocol, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,10 +23,60 @@ from matplotlib.figure import Figure
 
 from . import _checks
 
+
 class Frame(Protocol):
     def setup(self, fig: Figure) -> None: ...
 
-    def update(self, value: float) -> None: ...
+    def update(self, **values: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A float control from ``low`` to ``high`` (logarithmic when ``log``), starting at ``value``."""
+
+    low: float
+    high: float
+    value: float
+    log: bool = False
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if _checks.positive("high", self.high) <= _checks.positive("low", self.low):
+            raise ValueError(f"high must exceed low, got low={self.low}, high={self.high}")
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"value must lie in [low, high] = [{self.low}, {self.high}], got {self.value}")
+
+    def widget(self, name: str):
+        import ipywidgets as w
+
+        label = self.description or name
+        if self.log:
+            lo, hi = np.log10(self.low), np.log10(self.high)
+            return w.FloatLogSlider(value=self.value, base=10, min=lo, max=hi, step=(hi - lo) / 100,
+                                    description=label, continuous_update=False)
+        return w.FloatSlider(value=self.value, min=self.low, max=self.high, step=(self.high - self.low) / 200,
+                             description=label, continuous_update=False, readout_format=".3g")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A choice among ``options`` (strings), starting at ``value`` (default: the first)."""
+
+    options: tuple[str, ...]
+    value: str | None = None
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise ValueError("options must not be empty")
+        if self.value is not None and self.value not in self.options:
+            raise ValueError(f"value must be one of {self.options}, got {self.value!r}")
+
+    def widget(self, name: str):
+        import ipywidgets as w
+
+        return w.ToggleButtons(options=list(self.options), value=self.value or self.options[0],
+                               description=self.description or name)
 
 
 def png_bytes(fig: Figure) -> bytes:
@@ -39,73 +91,73 @@ def png_bytes(fig: Figure) -> bytes:
     return out.getvalue()
 
 
-def live(frame: Frame, *, name: str, low: float, high: float, value: float, step: float | None = None, log: bool = False,
-         description: str | None = None, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 80):
-    """A slider named ``name`` and a picture of ``frame`` that follows it.
+def live(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 80, **controls: Slider | Choice):
+    """Controls (one per keyword: a ``Slider`` or a ``Choice``) and a picture of ``frame`` that
+    follows them.
 
-    Returns an ``ipywidgets.VBox`` of ``(slider, image)``. One figure is set up once and updated in
-    place, so a slider move costs ``frame.update`` plus one render. The first picture, at ``value``,
-    is a complete static figure. ``log=True`` gives a logarithmic slider.
+    Returns an ``ipywidgets.VBox`` of the control widgets followed by the image. One figure is set
+    up once and updated in place, so a move costs ``frame.update`` plus one render. The first
+    picture, at the controls' starting values, is a complete static figure. A frame draws on one
+    figure: give each explorer its own frame.
     """
     import ipywidgets as w
 
     _check_frame(frame)
-    low, high = _checks.positive("low", low), _checks.positive("high", high)
-    if not low <= value <= high:
-        raise ValueError(f"value must lie in [low, high] = [{low}, {high}], got {value}")
-    label = description or name
-    if log:
-        slider = w.FloatLogSlider(value=value, base=10, min=np.log10(low), max=np.log10(high), step=step or 0.01,
-                                  description=label, continuous_update=False)
-    else:
-        slider = w.FloatSlider(value=value, min=low, max=high, step=step or (high - low) / 200, description=label,
-                               continuous_update=False, readout_format=".3f")
+    if not controls:
+        raise ValueError("live needs at least one control (a Slider or Choice keyword argument)")
+    for name, control in controls.items():
+        if not isinstance(control, (Slider, Choice)):
+            raise TypeError(f"control {name} must be a Slider or a Choice, got {type(control).__name__}")
+    inputs = {name: control.widget(name) for name, control in controls.items()}
     # Fixed margins instead of the course's constrained layout, which alone costs ~50 ms a frame.
     fig = Figure(figsize=figsize, dpi=dpi, layout="none")
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.85, wspace=0.3)
+    frame.setup(fig)
     image = w.Image(format="png")
 
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.85, wspace=0.3)
-    frame.setup(fig)
-
     def update(change: dict | None = None) -> None:
-        frame.update(slider.value)
+        frame.update(**{name: widget.value for name, widget in inputs.items()})
         image.value = png_bytes(fig)
 
-    slider.observe(update, names="value")
+    for widget in inputs.values():
+        widget.observe(update, names="value")
     update()
-    return w.VBox([slider, image])
+    return w.VBox([*inputs.values(), image])
 
 
-def render_frames(frame: Frame, values: Sequence[float], *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 72,
-                  interval_ms: int = 400) -> str:
-    """HTML of ``frame`` at each of ``values`` behind matplotlib's JavaScript frame slider.
+def render_frames(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 72, interval_ms: int = 400,
+                  **settings: Sequence[Any]) -> str:
+    """HTML of ``frame`` at every combination of ``settings`` (one list of values per control, the
+    last varying fastest) behind matplotlib's JavaScript frame slider.
 
     Self-contained (frames as embedded PNGs, no external scripts): it works in the static book.
     """
     _check_frame(frame)
-    values = list(values)
-    if not values:
-        raise ValueError("values must hold at least one slider value")
+    if not settings or any(len(values) == 0 for values in settings.values()):
+        raise ValueError("settings need at least one value for each control, e.g. lr=[0.1, 0.2]")
+    names = list(settings)
+    combinations = [dict(zip(names, values)) for values in itertools.product(*settings.values())]
     fig = plt.figure(figsize=figsize, dpi=dpi)
     frame.setup(fig)
 
-    def show(value: float) -> list:
-        frame.update(value)
+    def show(values: dict) -> list:
+        frame.update(**values)
         return []
 
-    animation = FuncAnimation(fig, show, frames=values, init_func=lambda: [], interval=interval_ms, blit=False, repeat=False)
+    animation = FuncAnimation(fig, show, frames=combinations, init_func=lambda: [], interval=interval_ms,
+                              blit=False, repeat=False)
     html = animation.to_jshtml(fps=max(1, 1000 // interval_ms), default_mode="once")
     plt.close(fig)
     return html
 
 
-def kernel_free(frame: Frame, values: Sequence[float], **kwargs):
+def kernel_free(frame: Frame, **kwargs):
     """``render_frames`` wrapped for display in a notebook cell (an ``IPython.display.HTML``)."""
     from IPython.display import HTML
 
-    return HTML(render_frames(frame, values, **kwargs))
+    return HTML(render_frames(frame, **kwargs))
 
 
 def _check_frame(frame: Frame) -> None:
     if not (callable(getattr(frame, "setup", None)) and callable(getattr(frame, "update", None))):
-        raise TypeError(f"frame must have setup(fig) and update(value) methods, got {type(frame).__name__}")
+        raise TypeError(f"frame must have setup(fig) and update(**values) methods, got {type(frame).__name__}")

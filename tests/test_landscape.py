@@ -94,3 +94,49 @@ def test_slices_reject_bad_input(small_net):
         mslib.slice_2d(loss_fn, theta, theta, zero, [0.0], [1.0])
     with pytest.raises(ValueError, match="chunk_size"):
         mslib.slice_1d(loss_fn, theta, theta, [0.0], chunk_size=0)
+
+
+def test_windowed_growth_exponent_damps_noise():
+    generator = torch.Generator().manual_seed(0)
+    ts = torch.logspace(-2, 2, 81, dtype=torch.float64)
+    noisy = ts**1.5 * torch.exp(0.05 * torch.randn(81, generator=generator, dtype=torch.float64))
+    raw = mslib.growth_exponent(ts, noisy)
+    smooth = mslib.growth_exponent(ts, noisy, window=3)
+    assert float((smooth - 1.5).abs().max()) < 0.5 * float((raw - 1.5).abs().max())
+    assert float((smooth[3:-3] - 1.5).abs().max()) < 0.3
+    exact = mslib.growth_exponent(ts, ts**1.5, window=3)
+    assert torch.allclose(exact, torch.full_like(ts, 1.5), atol=1e-10)
+
+
+def test_find_plateaus_between_two_scales():
+    # L(t) = mean over two magnitudes r of tanh(r t)^2 (science.md, C8): saturates near t ~ 1/100 at
+    # 0.5, then rises toward 1 near t ~ 1
+    ts = torch.logspace(-4, 2, 241, dtype=torch.float64)
+    values = 0.5 * (torch.tanh(100 * ts) ** 2 + torch.tanh(ts) ** 2)
+    plateaus = mslib.find_plateaus(ts, values)
+    assert len(plateaus) == 1
+    start, end = plateaus[0]
+    assert 0.01 < start < 0.05 and 0.2 < end < 0.6, plateaus
+    # and its contrast and width are what decide: too shallow or too narrow a dip is not a plateau
+    assert mslib.find_plateaus(ts, values, depth=0.5) == []
+    assert mslib.find_plateaus(ts, values, min_decades=2.0) == []
+    # one scale: the loss saturates once, at the end of the range; that separates nothing
+    assert mslib.find_plateaus(ts, torch.tanh(ts) ** 2) == []
+    assert mslib.find_plateaus(ts, ts**2) == []
+    with pytest.raises(ValueError, match="increase"):
+        mslib.find_plateaus(ts.flip(0), values.flip(0))
+    with pytest.raises(ValueError, match="log-spaced"):
+        mslib.find_plateaus(torch.linspace(0.1, 1, 50, dtype=torch.float64), torch.linspace(0.1, 1, 50) ** 2)
+
+
+def test_quadratic_radius_and_growth_profile_on_log_cosh():
+    zero, one = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    ts = torch.linspace(0.001, 2, 2000, dtype=torch.float64)
+    assert 0.8433 < mslib.quadratic_radius(mslib.toys.log_cosh(), zero, one, ts) < 0.8433 + 0.0011
+    profile = mslib.growth_profile(mslib.toys.log_cosh(), zero, one, torch.logspace(-3, 3, 121, dtype=torch.float64))
+    assert float(profile.exponent[0]) == pytest.approx(2.0, abs=1e-3)
+    assert float(profile.exponent[-1]) == pytest.approx(1.0, abs=0.01)  # log cosh t ~ |t|
+    assert torch.allclose(profile.model, 0.5 * profile.ts**2)
+    assert len(profile.exponent_between(0.001, 0.01)) == 21
+    with pytest.raises(ValueError, match="ts must be > 0"):
+        mslib.quadratic_radius(mslib.toys.log_cosh(), zero, one, -ts)

@@ -28,7 +28,7 @@ def frame_factory():
 
 
 def test_live_explorer_redraws_on_slider_moves_including_divergence(frame_factory):
-    box = widgets.live(frame_factory(), name="lr", low=0.01, high=5.0, value=0.3)
+    box = widgets.live(frame_factory(), lr=widgets.Slider(0.01, 5.0, 0.3))
     slider, image = box.children
     first = bytes(image.value)
     assert first.startswith(PNG_SIGNATURE)
@@ -40,18 +40,24 @@ def test_live_explorer_redraws_on_slider_moves_including_divergence(frame_factor
 
 
 def test_kernel_free_twin_embeds_one_frame_per_value(frame_factory):
-    html = widgets.render_frames(frame_factory(), [0.1, 0.3, 0.6])
+    html = widgets.render_frames(frame_factory(), lr=[0.1, 0.3, 0.6])
     assert "<script" in html and html.count("data:image/png;base64") == 3
     assert "http" not in html.split("<script")[1].split("</script>")[0], "no external resources"
 
 
 def test_widgets_reject_bad_input(frame_factory):
     with pytest.raises(TypeError, match="frame"):
-        widgets.live(lambda fig, v: None, name="lr", low=0.1, high=1.0, value=0.5)
+        widgets.live(lambda fig, v: None, lr=widgets.Slider(0.1, 1.0, 0.5))
     with pytest.raises(ValueError, match="value must lie"):
-        widgets.live(frame_factory(), name="lr", low=0.1, high=1.0, value=2.0)
-    with pytest.raises(ValueError, match="values"):
-        widgets.render_frames(frame_factory(), [])
+        widgets.Slider(0.1, 1.0, 2.0)
+    with pytest.raises(ValueError, match="high must exceed low"):
+        widgets.Slider(1.0, 0.1, 0.5)
+    with pytest.raises(ValueError, match="value must be one of"):
+        widgets.Choice(("a", "b"), "c")
+    with pytest.raises(TypeError, match="control lr"):
+        widgets.live(frame_factory(), lr=(0.1, 1.0))
+    with pytest.raises(ValueError, match="settings"):
+        widgets.render_frames(frame_factory(), lr=[])
 
 
 def test_progress_is_quiet_when_asked(monkeypatch):
