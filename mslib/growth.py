@@ -62,11 +62,12 @@ def find_plateaus(ts, increase, *, window: int = 2, flat_below: float = 0.5, dep
     A plateau is a local minimum of ``p(t)`` (``growth_exponent`` with ``window``) below
     ``flat_below`` (with 0.5, doubling ``t`` raises the loss by under 41% where a parabola
     quadruples it) that lies at least ``depth`` below the growth on *both* sides (its topographic
-    prominence), and is at least ``min_decades`` wide at half that depth. A loss that saturates for
+    prominence). Its extent is where ``p`` stays within ``depth / 2`` of the bottom, and it must
+    span at least ``min_decades``. A loss that saturates for
     good has no growth after it and is not a plateau between scales. ``ts`` must be log-spaced and
     increasing in ``|t|``.
 
-    Returns the ``(start, end)`` in ``|t|`` of each plateau (its width at half depth).
+    Returns the ``(start, end)`` in ``|t|`` of each plateau, on the grid.
     """
     from scipy.signal import find_peaks
 
@@ -82,11 +83,18 @@ def find_plateaus(ts, increase, *, window: int = 2, flat_below: float = 0.5, dep
     depth = _checks.positive("depth", depth)
     min_decades = _checks.positive("min_decades", min_decades)
     p = growth_exponent(ts, increase, window=window).numpy()
-    decades_per_point = float(step.mean())
-    dips, properties = find_peaks(-p, height=-flat_below, prominence=depth, width=min_decades / decades_per_point,
-                                  rel_height=0.5)
-    to_t = lambda index: float(10 ** (float(log_t[0]) + index * decades_per_point))  # noqa: E731
-    return [(to_t(left), to_t(right)) for left, right in zip(properties["left_ips"], properties["right_ips"])]
+    dips, _ = find_peaks(-p, height=-flat_below, prominence=depth)
+    plateaus = []
+    for k in dips:
+        level = p[k] + depth / 2  # the plateau: where p stays within half the required depth of its bottom
+        left, right = k, k
+        while left > 0 and p[left - 1] < level:
+            left -= 1
+        while right < len(p) - 1 and p[right + 1] < level:
+            right += 1
+        if float(log_t[right] - log_t[left]) >= min_decades:
+            plateaus.append((float(ts[left].abs()), float(ts[right].abs())))
+    return plateaus
 
 
 def symmetric_increase(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *, chunk_size: int = DEFAULT_CHUNK) -> Tensor:

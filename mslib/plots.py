@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from .dynamics import Trajectory
+from .growth import GrowthProfile
 
 #: Okabe & Ito (2008), colour-blind-safe.
 PALETTE = {
@@ -84,7 +85,11 @@ def landscape(ax: Axes, ts1, ts2, values, *, levels: int = 14, log: bool = True,
     ax.set_aspect("equal")
     ax.grid(False)
     if colorbar_label:
-        ax.figure.colorbar(filled, ax=ax, label=colorbar_label, shrink=0.85)
+        bar = ax.figure.colorbar(filled, ax=ax, label=colorbar_label, shrink=0.85)
+        if log:
+            bar.locator = mpl.ticker.LogLocator()
+            bar.formatter = mpl.ticker.LogFormatterSciNotation()
+            bar.update_ticks()
 
 
 def path(ax: Axes, thetas, *, color: str = ROLE["path"], label: str | None = None) -> None:
@@ -106,6 +111,22 @@ def growth_loglog(ax: Axes, ts, increase, model_increase=None, *, label: str, co
         ax.loglog(_np(ts), _np(model_increase), "--", color=color, lw=1.2, alpha=0.8, label=f"{label}: quadratic model")
     ax.set_xlabel("distance |t| from the minimum")
     ax.set_ylabel("loss increase L(θ*+tv) − L(θ*)")
+
+
+def growth(ax_increase: Axes, ax_exponent: Axes, profile: GrowthProfile, *, label: str, color: str,
+           model: bool = True) -> None:
+    """A ``GrowthProfile`` on two axes: the even loss increase against ``t`` on log-log axes (with
+    the quadratic model dashed) and the growth exponent ``p(t)`` against ``t`` (2 = quadratic)."""
+    ts = _np(profile.ts)
+    ax_increase.loglog(ts, _np(profile.increase), color=color, label=label)
+    if model:
+        ax_increase.loglog(ts, _np(profile.model), "--", color=color, lw=1.1, alpha=0.8)
+    ax_increase.set_xlabel("distance t along the direction")
+    ax_increase.set_ylabel("loss increase (even part)")
+    ax_exponent.semilogx(ts, _np(profile.exponent), color=color, label=label)
+    ax_exponent.axhline(2, color="grey", lw=1, ls=":")
+    ax_exponent.set_xlabel("distance t along the direction")
+    ax_exponent.set_ylabel("growth exponent p(t)")
 
 
 def spectrum(ax: Axes, values: Sequence[float] | Tensor, *, label: str | None = None, color: str | None = None) -> None:
@@ -175,3 +196,56 @@ class GDExplorerFrame:
             self.diverged_marker.set_data([], [])
             self.status.set_text(" ")
         self.suptitle.set_text(self.title(value))
+
+
+class SliceExplorerFrame:
+    """An explorer frame for growth profiles: the loss increase along a chosen direction up to a
+    chosen reach (left, linear or log-log axes, quadratic model dashed) and its growth exponent
+    (right, reach marked). ``update(direction=..., reach=..., scale="log"|"linear")``.
+
+    Args:
+        profiles: ``{name: GrowthProfile}``, precomputed with ``mslib.growth_profile``.
+    """
+
+    def __init__(self, profiles: dict[str, GrowthProfile]):
+        if not profiles:
+            raise ValueError("profiles must not be empty")
+        self.profiles = profiles
+
+    def setup(self, fig: Figure) -> None:
+        self.ax_increase, self.ax_exponent = fig.subplots(1, 2)
+        (self.increase_line,) = self.ax_increase.plot([], [], color=ROLE["loss"], label="loss increase")
+        (self.model_line,) = self.ax_increase.plot([], [], "--", color=ROLE["model"], label="quadratic model")
+        self.ax_increase.set_xlabel("distance t")
+        self.ax_increase.set_ylabel("loss increase (even part)")
+        self.ax_increase.legend(loc="upper left")
+        (self.exponent_line,) = self.ax_exponent.semilogx([], [], color=ROLE["loss"])
+        self.ax_exponent.axhline(2, color="grey", lw=1, ls=":")
+        self.reach_line = self.ax_exponent.axvline(1, color=ROLE["threshold"], lw=1.2, ls="--")
+        low = min(float(p.ts[0]) for p in self.profiles.values())
+        high = max(float(p.ts[-1]) for p in self.profiles.values())
+        self.ax_exponent.set_xlim(low, high)
+        top = max(float(p.exponent.max()) for p in self.profiles.values())
+        self.ax_exponent.set_ylim(-0.1, max(2.5, top + 0.2))
+        self.ax_exponent.set_xlabel("distance t")
+        self.ax_exponent.set_ylabel("growth exponent p(t)")
+        self.title = fig.suptitle(" ", fontsize=11)
+
+    def update(self, *, direction: str, reach: float, scale: str) -> None:
+        profile = self.profiles[direction]
+        ts = _np(profile.ts)
+        shown = ts <= reach
+        if shown.sum() < 2:
+            shown[:2] = True
+        increase, model = _np(profile.increase)[shown], _np(profile.model)[shown]
+        self.increase_line.set_data(ts[shown], increase)
+        self.model_line.set_data(ts[shown], model)
+        self.ax_increase.set_xscale(scale)
+        self.ax_increase.set_yscale(scale)
+        left = ts[shown][0] if scale == "log" else 0.0
+        self.ax_increase.set_xlim(left, ts[shown][-1])
+        low = min(increase.min(), model.min()) if scale == "log" else 0.0
+        self.ax_increase.set_ylim(low, 1.05 * max(increase.max(), model.max()))
+        self.exponent_line.set_data(ts, _np(profile.exponent))
+        self.reach_line.set_xdata([ts[shown][-1]] * 2)
+        self.title.set_text(f"{direction}: 10% radius of the quadratic model {profile.radius:.3g}")
