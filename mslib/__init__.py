@@ -7,7 +7,7 @@ Everything is a loss function of one flat parameter vector ``theta`` (shape (d,)
 from . import toys
 from .data import digits
 from .directions import filter_normalized_direction, parameter_mask, random_direction
-from .dynamics import Trajectory, gd, minimize
+from .dynamics import Trajectory, gd, minimize, project
 from .growth import (
     GrowthProfile,
     beyond_linear,
@@ -23,6 +23,7 @@ from .growth import (
 from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sharpness, top_eigs
 from .landscape import slice_1d, slice_2d
 from .nets import FlatLoss, flatten, mlp
+from .orbits import bifurcation, orbit_multiplier, period_two_orbit
 from .spectrum import SpectralDensity, spectral_density
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "SpectralDensity",
     "Trajectory",
     "beyond_linear",
+    "bifurcation",
     "curvature",
     "dense_hessian",
     "digits",
@@ -45,7 +47,10 @@ __all__ = [
     "loss_and_gradient",
     "minimize",
     "mlp",
+    "orbit_multiplier",
     "parameter_mask",
+    "period_two_orbit",
+    "project",
     "quadratic_increase",
     "quadratic_radius",
     "random_direction",

@@ -54,6 +54,7 @@ def gd(
     *,
     schedule: Schedule | None = None,
     sharpness_every: int = 0,
+    sharpness_tol: float = 1e-3,
     keep_iterates: bool = False,
     diverge_above: float = 1e10,
     show_progress: bool | None = None,
@@ -68,6 +69,8 @@ def gd(
         schedule: ``schedule(k) -> step size`` for update k; overrides ``lr``.
         sharpness_every: measure ``lambda_max(H)`` every this many steps (0: never); each
             measurement warm-starts Lanczos from the previous eigenvector.
+        sharpness_tol: Lanczos' relative residual tolerance for those measurements; the
+            eigenvalue's own error is of the order of its square (1e-3 gives about 1e-5).
         keep_iterates: keep every iterate in ``Trajectory.thetas`` (memory n x d).
         diverge_above: a loss above this counts as divergence, like a non-finite one.
         show_progress: a progress bar; ``None`` shows one for long interactive runs.
@@ -80,6 +83,7 @@ def gd(
     theta = _checks.flat_vector("theta0", theta0).detach().clone()
     steps = _checks.count("steps", steps)
     sharpness_every = _checks.count("sharpness_every", sharpness_every)
+    sharpness_tol = _checks.positive("sharpness_tol", sharpness_tol)
     diverge_above = _checks.positive("diverge_above", diverge_above)
     if schedule is None:
         lr = _checks.positive("lr", lr)
@@ -107,7 +111,7 @@ def gd(
         if keep_iterates:
             iterates.append(theta)
         if sharpness_every and k % sharpness_every == 0:
-            s, eigenvector = measure_sharpness(loss_fn, theta, v0=eigenvector)
+            s, eigenvector = measure_sharpness(loss_fn, theta, v0=eigenvector, tol=sharpness_tol)
             sharp_steps.append(k)
             sharp_values.append(s)
         if k == steps:
@@ -150,3 +154,23 @@ def minimize(loss_fn: LossFn, theta0: Tensor, *, max_evals: int = 2000, grad_tol
 
     optimizer.step(closure)
     return theta.detach()
+
+
+def project(thetas: Tensor, directions: Tensor, origin: Tensor | None = None) -> Tensor:
+    """Coordinates of iterates along directions: ``(thetas - origin) @ directions``.
+
+    Args:
+        thetas: iterates, shape (n, d) (e.g. ``Trajectory.thetas``).
+        directions: shape (d,) or (d, k), e.g. eigenvectors from ``top_eigs``.
+        origin: shape (d,); default 0.
+
+    Returns:
+        Shape (n,) for one direction, (n, k) for k.
+    """
+    if not isinstance(thetas, Tensor) or thetas.ndim != 2:
+        raise ValueError(f"thetas must be a tensor of shape (n, d), got {getattr(thetas, 'shape', type(thetas))}")
+    if not isinstance(directions, Tensor) or directions.ndim not in (1, 2) or directions.shape[0] != thetas.shape[1]:
+        raise ValueError(f"directions must have shape (d,) or (d, k) with d = {thetas.shape[1]}")
+    if origin is not None:
+        thetas = thetas - _checks.flat_vector("origin", origin, thetas.shape[1])
+    return thetas @ directions.to(thetas)
