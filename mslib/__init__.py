@@ -20,7 +20,7 @@ from .growth import (
     symmetric_increase,
     validity_radius,
 )
-from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sharpness, top_eigs
+from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sharpness, sharpness_along, top_eigs
 from .landscape import slice_1d, slice_2d
 from .nets import FlatLoss, flatten, mlp
 from .orbits import bifurcation, orbit_multiplier, period_two_orbit
@@ -55,6 +55,7 @@ __all__ = [
     "quadratic_radius",
     "random_direction",
     "sharpness",
+    "sharpness_along",
     "slice_1d",
     "slice_2d",
     "spectral_density",

@@ -142,3 +142,14 @@ def sharpness(loss_fn: LossFn, theta: Tensor, *, v0: Tensor | None = None, tol: 
     krylov = None if v0 is None else min(WARM_KRYLOV, theta.numel() - 1)
     values, vectors = top_eigs(loss_fn, theta, k=1, tol=tol, v0=v0, krylov=krylov)
     return float(values[0]), vectors[:, 0]
+
+
+def sharpness_along(loss_fn: LossFn, thetas: Tensor) -> Tensor:
+    """``lambda_max`` of the dense Hessian at each row of ``thetas`` (n, d), for small d
+    (below ``DENSE_LIMIT``): all at once with ``torch.func``; shape (n,)."""
+    if not isinstance(thetas, Tensor) or thetas.ndim != 2:
+        raise ValueError(f"thetas must be a tensor of shape (n, d), got {getattr(thetas, 'shape', type(thetas))}")
+    if thetas.shape[1] >= DENSE_LIMIT:
+        raise ValueError(f"sharpness_along forms dense Hessians: d must be below {DENSE_LIMIT}, got {thetas.shape[1]}")
+    hessians = torch.vmap(torch.func.hessian(loss_fn))(thetas.detach())
+    return torch.linalg.eigvalsh(0.5 * (hessians + hessians.transpose(1, 2)))[:, -1]

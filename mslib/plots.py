@@ -144,58 +144,127 @@ def spectrum(ax: Axes, values: Sequence[float] | Tensor, *, label: str | None = 
 
 
 class GDExplorerFrame:
-    """An explorer frame: a 2-D landscape with a GD path on the left, the run's loss on the right.
+    """An explorer frame: a 2-D landscape with a GD path on the left; on the right the run's loss
+    (log scale) or its sharpness against step, with a threshold such as ``2/lr`` dashed.
 
     ``setup(fig)`` draws what never changes (the landscape, axes, labels) once; ``update(lr=...)``
-    (one control, any name) asks ``run(value)`` for a ``Trajectory`` (kept iterates) and moves the existing lines. Redrawing
-    only the lines keeps a widget update well inside the course's 150 ms budget.
+    (one control, any name) asks ``run(value)`` for a ``Trajectory`` (kept iterates; measured
+    sharpness for ``right="sharpness"``) and moves the existing lines. Redrawing only the lines
+    keeps a widget update well inside the course's 150 ms budget.
 
     Args:
         ts1, ts2, values: a precomputed 2-D slice, ``values[i, j]`` at ``(ts1[i], ts2[j])``.
         run: ``run(value) -> Trajectory``, the computation behind the slider.
         title: ``title(value) -> str``.
         steps_shown: how many iterates of the path to draw.
-        loss_range: fixed limits of the loss axis (log scale).
+        right: ``"loss"`` or ``"sharpness"``.
+        right_range: fixed limits of the right panel's vertical axis (log scale for the loss).
+        threshold: ``threshold(value) -> level`` drawn dashed on the right panel, or ``None``.
+        log_levels: log-spaced landscape contours (needs a positive landscape).
     """
 
-    def __init__(self, ts1, ts2, values, run, title, *, steps_shown: int = 40, loss_range: tuple[float, float] = (1e-8, 1e4)):
+    def __init__(self, ts1, ts2, values, run, title, *, steps_shown: int = 40, right: str = "loss",
+                 right_range: tuple[float, float] = (1e-8, 1e4), threshold=None, log_levels: bool = True):
+        if right not in ("loss", "sharpness"):
+            raise ValueError(f"right must be 'loss' or 'sharpness', got {right!r}")
         self.ts1, self.ts2, self.values = ts1, ts2, values
-        self.run, self.title, self.steps_shown, self.loss_range = run, title, steps_shown, loss_range
+        self.run, self.title, self.steps_shown = run, title, steps_shown
+        self.right, self.right_range, self.threshold, self.log_levels = right, right_range, threshold, log_levels
 
     def setup(self, fig: Figure) -> None:
-        ax_land, self.ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
-        landscape(ax_land, self.ts1, self.ts2, self.values)
+        ax_land, self.ax_right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+        landscape(ax_land, self.ts1, self.ts2, self.values, log=self.log_levels)
         t1, t2 = _np(self.ts1), _np(self.ts2)
         ax_land.set_xlim(t1.min(), t1.max())
         ax_land.set_ylim(t2.min(), t2.max())
+        ax_land.set_aspect("auto")
         ax_land.set_xlabel("θ₁")
         ax_land.set_ylabel("θ₂")
         (self.path_line,) = ax_land.plot([], [], "-o", color="white", lw=0.8, ms=2.5)
         (self.start_marker,) = ax_land.plot([], [], "s", color=PALETTE["orange"], ms=6)
-        (self.loss_line,) = self.ax_loss.semilogy([], [], color=ROLE["loss"])
-        (self.diverged_marker,) = self.ax_loss.plot([], [], "x", color=ROLE["threshold"], ms=9, mew=2)
-        self.ax_loss.set_ylim(*self.loss_range)
-        self.ax_loss.set_xlabel("step k")
-        self.ax_loss.set_ylabel("loss L(θ_k)")
-        self.status = self.ax_loss.set_title(" ", fontsize=9, color=ROLE["threshold"])
+        if self.right == "loss":
+            (self.curve,) = self.ax_right.semilogy([], [], color=ROLE["loss"])
+            self.ax_right.set_ylabel("loss L(θ_k)")
+        else:
+            (self.curve,) = self.ax_right.plot([], [], color=ROLE["top"])
+            self.ax_right.set_ylabel("sharpness λ_max(θ_k)")
+        (self.level,) = self.ax_right.plot([], [], "--", color=ROLE["threshold"], lw=1.2)
+        (self.diverged_marker,) = self.ax_right.plot([], [], "x", color=ROLE["threshold"], ms=9, mew=2)
+        self.ax_right.set_ylim(*self.right_range)
+        self.ax_right.set_xlabel("step k")
+        self.status = self.ax_right.set_title(" ", fontsize=9, color=ROLE["threshold"])
         self.suptitle = fig.suptitle(" ", fontsize=11)
 
     def update(self, **values: float) -> None:
         (value,) = values.values()  # driven by one control, whatever its name
         trajectory: Trajectory = self.run(value)
         iterates = _np(trajectory.thetas)[: self.steps_shown]
-        loss = _np(trajectory.loss)
         self.path_line.set_data(iterates[:, 0], iterates[:, 1])
         self.start_marker.set_data(iterates[:1, 0], iterates[:1, 1])
-        self.loss_line.set_data(np.arange(len(loss)), loss)
-        self.ax_loss.set_xlim(0, max(len(loss) - 1, 1) if not trajectory.diverged else trajectory.diverged_at)
-        if trajectory.diverged:
-            self.diverged_marker.set_data([len(loss) - 1], [min(loss[-1], self.loss_range[1])])
-            self.status.set_text(f"diverged at step {trajectory.diverged_at}")
+        if self.right == "loss":
+            curve = _np(trajectory.loss)
+            steps = np.arange(len(curve))
+        else:
+            curve, steps = _np(trajectory.sharpness), _np(trajectory.sharpness_steps)
+        self.curve.set_data(steps, curve)
+        last = max(len(trajectory.loss) - 1, 1)
+        self.ax_right.set_xlim(0, last)
+        if self.threshold is not None:
+            self.level.set_data([0, last], [self.threshold(value)] * 2)
+        if trajectory.diverged and self.right == "loss":
+            self.diverged_marker.set_data([len(curve) - 1], [min(curve[-1], self.right_range[1])])
         else:
             self.diverged_marker.set_data([], [])
-            self.status.set_text(" ")
+        self.status.set_text(f"diverged at step {trajectory.diverged_at}" if trajectory.diverged else " ")
         self.suptitle.set_text(self.title(value))
+
+
+class OrbitExplorerFrame:
+    """An explorer frame for GD on a 1-D loss: the curve with the last iterates on it and the
+    period-2 orbit ``±x*`` marked (left), and the iterates against step (right).
+
+    Args:
+        xs, fs: the loss curve, precomputed (shape (g,) each).
+        run: ``run(lr) -> (Trajectory with kept iterates, x_star or None)``.
+        title: ``title(lr) -> str``.
+        last: how many final iterates to mark on the curve.
+    """
+
+    def __init__(self, xs, fs, run, title, *, last: int = 12):
+        self.xs, self.fs, self.run, self.title, self.last = _np(xs), _np(fs), run, title, last
+
+    def setup(self, fig: Figure) -> None:
+        self.ax_curve, self.ax_steps = fig.subplots(1, 2)
+        self.ax_curve.plot(self.xs, self.fs, color=ROLE["loss"])
+        self.ax_curve.set_xlim(self.xs.min(), self.xs.max())
+        self.ax_curve.set_ylim(0, self.fs.max())
+        self.ax_curve.set_xlabel("x")
+        self.ax_curve.set_ylabel("f(x)")
+        (self.points,) = self.ax_curve.plot([], [], "o", color=ROLE["top"], ms=6)
+        self.orbit_lines = [self.ax_curve.axvline(0, ls="--", color=ROLE["model"], lw=1.2) for _ in range(2)]
+        (self.steps_line,) = self.ax_steps.plot([], [], "-o", ms=2, lw=0.8, color=ROLE["top"])
+        self.ax_steps.set_ylim(self.xs.min(), self.xs.max())
+        self.ax_steps.set_xlabel("step k")
+        self.ax_steps.set_ylabel("iterate x_k")
+        self.status = self.ax_steps.set_title(" ", fontsize=9)
+        self.suptitle = fig.suptitle(" ", fontsize=11)
+
+    def update(self, **values: float) -> None:
+        (lr,) = values.values()
+        trajectory, x_star = self.run(lr)
+        xs, fs = _np(trajectory.thetas)[:, 0], _np(trajectory.loss)
+        self.points.set_data(xs[-self.last :], fs[-self.last :])
+        self.steps_line.set_data(np.arange(len(xs)), xs)
+        self.ax_steps.set_xlim(0, max(len(xs) - 1, 1))
+        for line, x in zip(self.orbit_lines, (x_star, -x_star) if x_star is not None else (np.nan, np.nan)):
+            line.set_xdata([x, x])
+        if trajectory.diverged:
+            self.status.set_text(f"diverged at step {trajectory.diverged_at}")
+        elif x_star is not None:
+            self.status.set_text(f"period-2 orbit ±{x_star:.3f}")
+        else:
+            self.status.set_text("converges to 0")
+        self.suptitle.set_text(self.title(lr))
 
 
 class SliceExplorerFrame:

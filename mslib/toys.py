@@ -74,3 +74,20 @@ def bowl_plus_well(eps: float, delta: float) -> LossFn:
         return (0.5 * theta**2 + eps * (1 - torch.exp(-(theta**2) / delta**2))).sum()
 
     return loss_fn
+
+
+def sharpening_ramp(c: float) -> LossFn:
+    """A two-parameter model of progressive sharpening: ``f(x, y) = y (sqrt(1 + x^2) - 1) - c y``.
+
+    ``theta = (x, y)``. The curvature in ``x`` at ``x = 0`` is ``y``, and while ``x`` is small the
+    gradient in ``y`` is ``-c``: gradient descent raises ``y`` (sharpens) by ``lr c`` per step until
+    ``y`` passes ``2/lr`` and ``x`` starts to oscillate; the pair then settles where the average of
+    ``sqrt(1 + x^2) - 1`` over the oscillation equals ``c``.
+    """
+    c = _checks.positive("c", c)
+
+    def loss_fn(theta: Tensor) -> Tensor:
+        x, y = theta[0], theta[1]
+        return y * (torch.sqrt(1 + x**2) - 1) - c * y
+
+    return loss_fn

@@ -79,6 +79,27 @@ class Choice:
                                description=self.description or name)
 
 
+@dataclass(frozen=True)
+class Steps:
+    """A slider over a fixed list of numbers, for frames precomputed at those values."""
+
+    values: tuple[float, ...]
+    value: float | None = None
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValueError("values must not be empty")
+        if self.value is not None and self.value not in self.values:
+            raise ValueError(f"value must be one of {self.values}, got {self.value!r}")
+
+    def widget(self, name: str):
+        import ipywidgets as w
+
+        return w.SelectionSlider(options=[(f"{v:g}", v) for v in self.values], value=self.value or self.values[0],
+                                 description=self.description or name, continuous_update=False)
+
+
 def png_bytes(fig: Figure) -> bytes:
     """Render ``fig`` to PNG bytes, fast: Agg draw, then PIL with light compression (matplotlib's
     own encoder is several times slower, which matters inside a 150 ms widget update)."""
@@ -91,9 +112,10 @@ def png_bytes(fig: Figure) -> bytes:
     return out.getvalue()
 
 
-def live(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 80, **controls: Slider | Choice):
-    """Controls (one per keyword: a ``Slider`` or a ``Choice``) and a picture of ``frame`` that
-    follows them.
+def live(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 80,
+         **controls: Slider | Choice | Steps):
+    """Controls (one per keyword: a ``Slider``, ``Choice`` or ``Steps``) and a picture of ``frame``
+    that follows them.
 
     Returns an ``ipywidgets.VBox`` of the control widgets followed by the image. One figure is set
     up once and updated in place, so a move costs ``frame.update`` plus one render. The first
@@ -104,10 +126,10 @@ def live(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 
 
     _check_frame(frame)
     if not controls:
-        raise ValueError("live needs at least one control (a Slider or Choice keyword argument)")
+        raise ValueError("live needs at least one control (a Slider, Choice or Steps keyword argument)")
     for name, control in controls.items():
-        if not isinstance(control, (Slider, Choice)):
-            raise TypeError(f"control {name} must be a Slider or a Choice, got {type(control).__name__}")
+        if not isinstance(control, (Slider, Choice, Steps)):
+            raise TypeError(f"control {name} must be a Slider, Choice or Steps, got {type(control).__name__}")
     inputs = {name: control.widget(name) for name, control in controls.items()}
     # Fixed margins instead of the course's constrained layout, which alone costs ~50 ms a frame.
     fig = Figure(figsize=figsize, dpi=dpi, layout="none")

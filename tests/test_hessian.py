@@ -92,3 +92,12 @@ def test_hvp_costs_at_most_two_and_a_half_gradients():
 
     result = hvp_cost(repeats=15)
     assert result["ratio_kept_graph"] < 2.5, result
+
+
+def test_top_eigs_warm_start_in_a_small_krylov_space(small_net):
+    loss_fn, theta = small_net
+    values, vectors = mslib.top_eigs(loss_fn, theta, k=1)
+    warm, _ = mslib.top_eigs(loss_fn, theta, k=1, v0=vectors[:, 0], krylov=4)
+    assert float(warm[0]) == pytest.approx(float(values[0]), rel=1e-8)
+    with pytest.raises(ValueError, match="krylov"):
+        mslib.top_eigs(loss_fn, theta, k=2, krylov=2)

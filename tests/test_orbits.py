@@ -60,3 +60,16 @@ def test_orbit_functions_reject_bad_input():
         mslib.period_two_orbit(LOG_COSH, -1.0)
     with pytest.raises(TypeError, match="loss_fn"):
         mslib.period_two_orbit(3.0, 2.5)
+
+
+def test_sharpening_ramp_settles_at_the_predicted_point():
+    ramp = mslib.toys.sharpening_ramp(0.01)
+    run = mslib.gd(ramp, torch.tensor([0.1, 3.0], dtype=torch.float64), 0.5, 3000, keep_iterates=True)
+    x, y = run.thetas[-1].abs()
+    assert float(y) == pytest.approx(4 * 1.01, abs=1e-6) and float(x) == pytest.approx(math.sqrt(0.0201), abs=1e-6)
+    sharpness = mslib.sharpness_along(ramp, run.thetas)
+    assert sharpness.shape == (3001,)
+    assert float(sharpness[-1]) == pytest.approx(mslib.sharpness(ramp, run.thetas[-1])[0], rel=1e-12)
+    assert float(sharpness[-1]) == pytest.approx(3.926, abs=1e-3)
+    with pytest.raises(ValueError, match="d must be below"):
+        mslib.sharpness_along(ramp, torch.zeros(2, 40, dtype=torch.float64))

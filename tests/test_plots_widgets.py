@@ -63,3 +63,30 @@ def test_widgets_reject_bad_input(frame_factory):
 def test_progress_is_quiet_when_asked(monkeypatch):
     monkeypatch.setenv(QUIET_VARIABLE, "1")
     assert not interactive()
+
+
+def test_other_frames_draw_and_update():
+    import matplotlib.pyplot as plt
+
+    log_cosh = mslib.toys.log_cosh()
+    xs = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    curve = mslib.slice_1d(log_cosh, torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64), xs)
+    start = torch.tensor([0.3], dtype=torch.float64)
+    orbit = plots.OrbitExplorerFrame(xs, curve, run=lambda lr: (mslib.gd(log_cosh, start, lr, 30, keep_iterates=True),
+                                                                  mslib.period_two_orbit(log_cosh, lr)),
+                                     title=lambda lr: f"{lr}")
+    box = widgets.live(orbit, lr=widgets.Steps((1.5, 2.5, 100.0), 2.5))
+    box.children[0].value = 100.0  # diverging: parabola-like overshoot on the slider's extreme is drawn, not raised
+    box.children[0].value = 1.5
+    assert bytes(box.children[1].value).startswith(PNG_SIGNATURE)
+    ts = torch.logspace(-2, 1, 31, dtype=torch.float64)
+    profile = mslib.growth_profile(log_cosh, torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64), ts)
+    frame = plots.SliceExplorerFrame({"only": profile})
+    fig = plt.figure()
+    frame.setup(fig)
+    for reach, scale in ((0.01, "log"), (10.0, "linear"), (1.0, "log")):
+        frame.update(direction="only", reach=reach, scale=scale)
+        widgets.png_bytes(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="value must be one of"):
+        widgets.Steps((0.1, 0.2), 0.3)
