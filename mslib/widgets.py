@@ -60,11 +60,13 @@ class Slider:
 
 @dataclass(frozen=True)
 class Choice:
-    """A choice among ``options`` (strings), starting at ``value`` (default: the first)."""
+    """A choice among ``options`` (labels, or numbers for frames precomputed at those values),
+    starting at ``value`` (default: the first): buttons, or a slider when ``slider`` is set."""
 
-    options: tuple[str, ...]
-    value: str | None = None
+    options: tuple
+    value: Any = None
     description: str | None = None
+    slider: bool = False
 
     def __post_init__(self) -> None:
         if not self.options:
@@ -75,29 +77,12 @@ class Choice:
     def widget(self, name: str):
         import ipywidgets as w
 
-        return w.ToggleButtons(options=list(self.options), value=self.value or self.options[0],
-                               description=self.description or name)
-
-
-@dataclass(frozen=True)
-class Steps:
-    """A slider over a fixed list of numbers, for frames precomputed at those values."""
-
-    values: tuple[float, ...]
-    value: float | None = None
-    description: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.values:
-            raise ValueError("values must not be empty")
-        if self.value is not None and self.value not in self.values:
-            raise ValueError(f"value must be one of {self.values}, got {self.value!r}")
-
-    def widget(self, name: str):
-        import ipywidgets as w
-
-        return w.SelectionSlider(options=[(f"{v:g}", v) for v in self.values], value=self.value or self.values[0],
-                                 description=self.description or name, continuous_update=False)
+        start = self.options[0] if self.value is None else self.value
+        label = self.description or name
+        if self.slider:
+            return w.SelectionSlider(options=[(f"{v:g}" if isinstance(v, float) else str(v), v) for v in self.options],
+                                     value=start, description=label, continuous_update=False)
+        return w.ToggleButtons(options=list(self.options), value=start, description=label)
 
 
 def png_bytes(fig: Figure) -> bytes:
@@ -113,9 +98,9 @@ def png_bytes(fig: Figure) -> bytes:
 
 
 def live(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 80,
-         **controls: Slider | Choice | Steps):
-    """Controls (one per keyword: a ``Slider``, ``Choice`` or ``Steps``) and a picture of ``frame``
-    that follows them.
+         **controls: Slider | Choice):
+    """Controls (one per keyword: a ``Slider`` or a ``Choice``) and a picture of ``frame`` that
+    follows them.
 
     Returns an ``ipywidgets.VBox`` of the control widgets followed by the image. One figure is set
     up once and updated in place, so a move costs ``frame.update`` plus one render. The first
@@ -126,10 +111,10 @@ def live(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 
 
     _check_frame(frame)
     if not controls:
-        raise ValueError("live needs at least one control (a Slider, Choice or Steps keyword argument)")
+        raise ValueError("live needs at least one control (a Slider or Choice keyword argument)")
     for name, control in controls.items():
-        if not isinstance(control, (Slider, Choice, Steps)):
-            raise TypeError(f"control {name} must be a Slider, Choice or Steps, got {type(control).__name__}")
+        if not isinstance(control, (Slider, Choice)):
+            raise TypeError(f"control {name} must be a Slider or a Choice, got {type(control).__name__}")
     inputs = {name: control.widget(name) for name, control in controls.items()}
     # Fixed margins instead of the course's constrained layout, which alone costs ~50 ms a frame.
     fig = Figure(figsize=figsize, dpi=dpi, layout="none")

@@ -75,7 +75,7 @@ def test_other_frames_draw_and_update():
     orbit = plots.OrbitExplorerFrame(xs, curve, run=lambda lr: (mslib.gd(log_cosh, start, lr, 30, keep_iterates=True),
                                                                   mslib.period_two_orbit(log_cosh, lr)),
                                      title=lambda lr: f"{lr}")
-    box = widgets.live(orbit, lr=widgets.Steps((1.5, 2.5, 100.0), 2.5))
+    box = widgets.live(orbit, lr=widgets.Choice((1.5, 2.5, 100.0), 2.5, slider=True))
     box.children[0].value = 100.0  # diverging: parabola-like overshoot on the slider's extreme is drawn, not raised
     box.children[0].value = 1.5
     assert bytes(box.children[1].value).startswith(PNG_SIGNATURE)
@@ -89,4 +89,4 @@ def test_other_frames_draw_and_update():
         widgets.png_bytes(fig)
     plt.close(fig)
     with pytest.raises(ValueError, match="value must be one of"):
-        widgets.Steps((0.1, 0.2), 0.3)
+        widgets.Choice((0.1, 0.2), 0.3, slider=True)
