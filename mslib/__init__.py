@@ -4,10 +4,10 @@ Everything is a loss function of one flat parameter vector ``theta`` (shape (d,)
 ``(loss_fn, theta, ...)`` and works the same on a 1-D toy and on a network.
 """
 
-from . import toys
+from . import schedules, toys
 from .data import digits
 from .directions import filter_normalized_direction, parameter_mask, random_direction
-from .dynamics import Trajectory, gd, minimize, project
+from .dynamics import Trajectory, gd, minimize, project, sgd
 from .growth import (
     GrowthProfile,
     beyond_linear,
@@ -61,6 +61,8 @@ __all__ = [
     "spectral_density",
     "symmetric_increase",
     "top_eigs",
+    "schedules",
+    "sgd",
     "toys",
     "validity_radius",
 ]

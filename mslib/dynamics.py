@@ -11,6 +11,7 @@ from torch import Tensor
 
 from . import _checks
 from .hessian import loss_and_gradient, sharpness as measure_sharpness
+from .nets import FlatLoss
 from .progress import progress
 
 LossFn = Callable[[Tensor], Tensor]
@@ -80,6 +81,59 @@ def gd(
         raises.
     """
     _checks.callable_arg("loss_fn", loss_fn)
+    return _descend(loss_fn, lambda k, theta: loss_and_gradient(loss_fn, theta), theta0, lr, steps, schedule,
+                    sharpness_every, sharpness_tol, keep_iterates, diverge_above, show_progress, "gd")
+
+
+def sgd(
+    loss_fn: FlatLoss,
+    theta0: Tensor,
+    lr: float | None,
+    steps: int,
+    *,
+    batch_size: int,
+    seed: int = 0,
+    schedule: Schedule | None = None,
+    sharpness_every: int = 0,
+    sharpness_tol: float = 1e-3,
+    keep_iterates: bool = False,
+    diverge_above: float = 1e10,
+    show_progress: bool | None = None,
+) -> Trajectory:
+    """Mini-batch stochastic gradient descent on a network loss from ``flatten``.
+
+    Each epoch visits the samples in a fresh random order drawn from ``seed`` (so runs repeat
+    exactly), in batches of ``batch_size``; the last, smaller batch of an epoch is dropped. Update k
+    steps along the gradient of the batch loss. ``Trajectory.loss`` records the *full-batch* loss at
+    every iterate, so that runs of SGD and GD compare directly. The other arguments are those of
+    ``gd``.
+    """
+    if not isinstance(loss_fn, FlatLoss):
+        raise TypeError(f"loss_fn must be a FlatLoss from mslib.flatten (SGD needs its samples), got {type(loss_fn).__name__}")
+    batch_size = _checks.count("batch_size", batch_size, minimum=1)
+    if batch_size > loss_fn.n:
+        raise ValueError(f"batch_size must be at most the number of samples {loss_fn.n}, got {batch_size}")
+    generator = torch.Generator().manual_seed(seed)
+    per_epoch = loss_fn.n // batch_size
+    order: list[Tensor] = []
+
+    def batch_step(k: int, theta: Tensor) -> tuple[Tensor, Tensor]:
+        if k % per_epoch == 0:
+            order[:] = list(torch.randperm(loss_fn.n, generator=generator)[: per_epoch * batch_size].split(batch_size))
+        rows = order[k % per_epoch]
+        with torch.no_grad():
+            full = loss_fn(theta)
+        _, grad = loss_and_gradient(lambda th: loss_fn.batch_loss(th, rows), theta)
+        return full, grad
+
+    return _descend(loss_fn, batch_step, theta0, lr, steps, schedule, sharpness_every, sharpness_tol,
+                    keep_iterates, diverge_above, show_progress, "sgd")
+
+
+def _descend(loss_fn: LossFn, step: Callable[[int, Tensor], tuple[Tensor, Tensor]], theta0: Tensor,
+             lr: float | None, steps: int, schedule: Schedule | None, sharpness_every: int, sharpness_tol: float,
+             keep_iterates: bool, diverge_above: float, show_progress: bool | None, name: str) -> Trajectory:
+    """The loop shared by ``gd`` and ``sgd``: ``step(k, theta) -> (loss at theta, direction)``."""
     theta = _checks.flat_vector("theta0", theta0).detach().clone()
     steps = _checks.count("steps", steps)
     sharpness_every = _checks.count("sharpness_every", sharpness_every)
@@ -100,10 +154,10 @@ def gd(
     diverged_at = None
     last_finite = theta
 
-    for k in progress(range(steps + 1), steps + 1, show_progress, "gd"):
-        loss, grad = loss_and_gradient(loss_fn, theta)
+    for k in progress(range(steps + 1), steps + 1, show_progress, name):
+        loss, direction = step(k, theta)
         value = float(loss)
-        if not (math.isfinite(value) and value <= diverge_above and torch.isfinite(grad).all()):
+        if not (math.isfinite(value) and value <= diverge_above and torch.isfinite(direction).all()):
             diverged_at = k
             break
         losses.append(value)
@@ -118,7 +172,7 @@ def gd(
             break
         eta = _checks.positive(f"the step size schedule({k})", step_size(k))
         lrs.append(eta)
-        theta = theta - eta * grad
+        theta = theta - eta * direction
 
     return Trajectory(
         loss=torch.tensor(losses, dtype=torch.float64),

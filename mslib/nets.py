@@ -70,15 +70,26 @@ class FlatLoss:
         chunks = torch.split(theta, self.sizes)
         return {name: chunk.view(shape) for name, chunk, shape in zip(self.names, chunks, self.shapes)}
 
+    @property
+    def n(self) -> int:
+        """How many samples the loss averages over."""
+        return self.X.shape[0]
+
     def outputs(self, theta: Tensor, X: Tensor | None = None) -> Tensor:
         """Network outputs at ``theta`` on ``X`` (default: the bound data), shape (n, out)."""
         return functional_call(self.model, self.unflatten(theta), (self.X if X is None else X,))
 
+    def batch_loss(self, theta: Tensor, rows: Tensor) -> Tensor:
+        """The loss at ``theta`` averaged over the samples ``rows`` only (indices, shape (b,))."""
+        return self._average(self.outputs(theta, self.X[rows]), self.Y[rows])
+
     def __call__(self, theta: Tensor) -> Tensor:
-        out = self.outputs(theta)
+        return self._average(self.outputs(theta), self.Y)
+
+    def _average(self, out: Tensor, Y: Tensor) -> Tensor:
         if self.loss == "mse":
-            return 0.5 * ((out - self.Y) ** 2).sum(dim=-1).mean()
-        return nn.functional.cross_entropy(out, self.Y)
+            return 0.5 * ((out - Y) ** 2).sum(dim=-1).mean()
+        return nn.functional.cross_entropy(out, Y)
 
 
 def flatten(model: nn.Module, X: Tensor, Y: Tensor, loss: str = "mse") -> tuple[FlatLoss, Tensor]:

@@ -318,3 +318,47 @@ class SliceExplorerFrame:
         self.exponent_line.set_data(ts, _np(profile.exponent))
         self.reach_line.set_xdata([ts[shown][-1]] * 2)
         self.title.set_text(f"{direction}: 10% radius of the quadratic model {profile.radius:.3g}")
+
+
+class ScheduleExplorerFrame:
+    """An explorer frame for step-size schedules on a 1-D loss: the curve with the iterates of the
+    last steps on it (left) and the loss against step on a log axis, with the decay steps marked
+    (right). ``update(**controls)`` passes every control to ``run``.
+
+    Args:
+        xs, fs: the loss curve, precomputed (shape (g,) each).
+        run: ``run(**controls) -> (Trajectory with kept iterates, decay steps)``.
+        title: ``title(**controls) -> str``.
+        loss_range: fixed limits of the loss axis.
+        last: how many final iterates to mark on the curve.
+    """
+
+    def __init__(self, xs, fs, run, title, *, loss_range: tuple[float, float] = (1e-12, 10.0), last: int = 20):
+        self.xs, self.fs, self.run, self.title = _np(xs), _np(fs), run, title
+        self.loss_range, self.last = loss_range, last
+
+    def setup(self, fig: Figure) -> None:
+        self.ax_curve, self.ax_loss = fig.subplots(1, 2)
+        self.ax_curve.plot(self.xs, self.fs, color=ROLE["loss"])
+        self.ax_curve.set_xlim(self.xs.min(), self.xs.max())
+        self.ax_curve.set_ylim(0, self.fs.max())
+        self.ax_curve.set_xlabel("x")
+        self.ax_curve.set_ylabel("f(x)")
+        (self.points,) = self.ax_curve.plot([], [], "o", color=ROLE["top"], ms=5)
+        (self.loss_line,) = self.ax_loss.semilogy([], [], color=ROLE["loss"])
+        self.decay_lines = [self.ax_loss.axvline(0, color=ROLE["threshold"], ls="--", lw=1) for _ in range(3)]
+        self.ax_loss.set_ylim(*self.loss_range)
+        self.ax_loss.set_xlabel("step k")
+        self.ax_loss.set_ylabel("loss f(x_k)")
+        self.suptitle = fig.suptitle(" ", fontsize=11)
+
+    def update(self, **controls) -> None:
+        trajectory, decays = self.run(**controls)
+        xs, loss = _np(trajectory.thetas)[:, 0], _np(trajectory.loss)
+        self.points.set_data(xs[-self.last :], loss[-self.last :])
+        shown = np.maximum(loss, self.loss_range[0])  # a loss of exactly 0 sits on the axis floor
+        self.loss_line.set_data(np.arange(len(loss)), shown)
+        self.ax_loss.set_xlim(0, max(len(loss) - 1, 1))
+        for line, step in zip(self.decay_lines, list(decays) + [np.nan] * len(self.decay_lines)):
+            line.set_xdata([step, step])
+        self.suptitle.set_text(self.title(**controls))

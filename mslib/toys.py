@@ -62,16 +62,18 @@ def log_cosh() -> LossFn:
 
 
 def bowl_plus_well(eps: float, delta: float) -> LossFn:
-    """``sum_i theta_i^2 / 2 + eps (1 - exp(-theta_i^2 / delta^2))``: a wide bowl and a narrow well.
+    """``|theta|^2 / 2 + eps (1 - exp(-|theta|^2 / delta^2))``: a wide bowl and a narrow well.
 
-    Curvature at 0 is ``1 + 2 eps / delta^2`` (the narrow scale); away from the well, 1 (the wide
-    scale). The well is ``eps`` deep and ``delta`` wide.
+    Curvature at 0 is ``1 + 2 eps / delta^2`` in every direction (the narrow scale); away from the
+    well, 1 (the wide scale). The well is ``eps`` deep and ``delta`` wide; it is radial, so in any
+    dimension there is one well, at the bottom of the bowl.
     """
     eps = _checks.positive("eps", eps)
     delta = _checks.positive("delta", delta)
 
     def loss_fn(theta: Tensor) -> Tensor:
-        return (0.5 * theta**2 + eps * (1 - torch.exp(-(theta**2) / delta**2))).sum()
+        r2 = (theta**2).sum()
+        return 0.5 * r2 + eps * (1 - torch.exp(-r2 / delta**2))
 
     return loss_fn
 
