@@ -219,6 +219,17 @@ class GDExplorerFrame:
         self.suptitle.set_text(self.title(value))
 
 
+def _curve_with_iterates(ax: Axes, xs: np.ndarray, fs: np.ndarray):
+    """A 1-D loss curve on ``ax``; returns the (empty) line that marks iterates on it."""
+    ax.plot(xs, fs, color=ROLE["loss"])
+    ax.set_xlim(xs.min(), xs.max())
+    ax.set_ylim(0, fs.max())
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x)")
+    (points,) = ax.plot([], [], "o", color=ROLE["top"], ms=5)
+    return points
+
+
 class OrbitExplorerFrame:
     """An explorer frame for GD on a 1-D loss: the curve with the last iterates on it and the
     period-2 orbit ``±x*`` marked (left), and the iterates against step (right).
@@ -235,12 +246,7 @@ class OrbitExplorerFrame:
 
     def setup(self, fig: Figure) -> None:
         self.ax_curve, self.ax_steps = fig.subplots(1, 2)
-        self.ax_curve.plot(self.xs, self.fs, color=ROLE["loss"])
-        self.ax_curve.set_xlim(self.xs.min(), self.xs.max())
-        self.ax_curve.set_ylim(0, self.fs.max())
-        self.ax_curve.set_xlabel("x")
-        self.ax_curve.set_ylabel("f(x)")
-        (self.points,) = self.ax_curve.plot([], [], "o", color=ROLE["top"], ms=6)
+        self.points = _curve_with_iterates(self.ax_curve, self.xs, self.fs)
         self.orbit_lines = [self.ax_curve.axvline(0, ls="--", color=ROLE["model"], lw=1.2) for _ in range(2)]
         (self.steps_line,) = self.ax_steps.plot([], [], "-o", ms=2, lw=0.8, color=ROLE["top"])
         self.ax_steps.set_ylim(self.xs.min(), self.xs.max())
@@ -339,12 +345,7 @@ class ScheduleExplorerFrame:
 
     def setup(self, fig: Figure) -> None:
         self.ax_curve, self.ax_loss = fig.subplots(1, 2)
-        self.ax_curve.plot(self.xs, self.fs, color=ROLE["loss"])
-        self.ax_curve.set_xlim(self.xs.min(), self.xs.max())
-        self.ax_curve.set_ylim(0, self.fs.max())
-        self.ax_curve.set_xlabel("x")
-        self.ax_curve.set_ylabel("f(x)")
-        (self.points,) = self.ax_curve.plot([], [], "o", color=ROLE["top"], ms=5)
+        self.points = _curve_with_iterates(self.ax_curve, self.xs, self.fs)
         (self.loss_line,) = self.ax_loss.semilogy([], [], color=ROLE["loss"])
         self.decay_lines = [self.ax_loss.axvline(0, color=ROLE["threshold"], ls="--", lw=1) for _ in range(3)]
         self.ax_loss.set_ylim(*self.loss_range)
