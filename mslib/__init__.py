@@ -5,7 +5,7 @@ Everything is a loss function of one flat parameter vector ``theta`` (shape (d,)
 """
 
 from . import schedules, toys
-from .data import digits
+from .data import cluster_magnitudes, digits, on_sphere, power_law_magnitudes, tail_exponent
 from .directions import filter_normalized_direction, parameter_mask, random_direction
 from .dynamics import Trajectory, gd, minimize, project, sgd
 from .growth import (
@@ -22,7 +22,7 @@ from .growth import (
 )
 from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sharpness, sharpness_along, top_eigs
 from .landscape import slice_1d, slice_2d
-from .nets import FlatLoss, flatten, mlp
+from .nets import FlatLoss, flatten, mlp, teacher_student
 from .orbits import bifurcation, orbit_multiplier, period_two_orbit
 from .spectrum import SpectralDensity, spectral_density
 
@@ -34,6 +34,7 @@ __all__ = [
     "Trajectory",
     "beyond_linear",
     "bifurcation",
+    "cluster_magnitudes",
     "curvature",
     "dense_hessian",
     "digits",
@@ -47,22 +48,26 @@ __all__ = [
     "loss_and_gradient",
     "minimize",
     "mlp",
+    "on_sphere",
     "orbit_multiplier",
     "parameter_mask",
     "period_two_orbit",
+    "power_law_magnitudes",
     "project",
     "quadratic_increase",
     "quadratic_radius",
     "random_direction",
+    "schedules",
+    "sgd",
     "sharpness",
     "sharpness_along",
     "slice_1d",
     "slice_2d",
     "spectral_density",
     "symmetric_increase",
+    "tail_exponent",
+    "teacher_student",
     "top_eigs",
-    "schedules",
-    "sgd",
     "toys",
     "validity_radius",
 ]

@@ -98,3 +98,31 @@ def flatten(model: nn.Module, X: Tensor, Y: Tensor, loss: str = "mse") -> tuple[
     loss_fn = FlatLoss(model, X, Y, loss)
     theta0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
     return loss_fn, theta0
+
+
+def teacher_student(X: Tensor, hidden: int, *, seed: int = 0, perturbation: float = 0.1) -> tuple[nn.Sequential, Tensor, Tensor]:
+    """A two-layer tanh teacher that labels ``X`` (n, p), and a student's starting point near it.
+
+    The teacher's first-layer weights are scaled by ``1 / max_i |x_i|``, so that every
+    pre-activation is at most about 1 at the teacher: the network sits in the non-saturated regime
+    of tanh for every sample, whatever its magnitude. Output weights are PyTorch's default.
+
+    Returns:
+        ``(model, Y, theta_start)``: the module (holding the teacher's weights), the labels (n, 1),
+        and the teacher's flat parameters with each entry multiplied by ``1 + perturbation * N(0, 1)``
+        (seeded), where a student starts before training.
+    """
+    if not isinstance(X, Tensor) or X.ndim != 2:
+        raise ValueError(f"X must be a tensor of shape (n, p), got {getattr(X, 'shape', type(X))}")
+    _checks.count("hidden", hidden, minimum=1)
+    perturbation = float(perturbation)
+    if perturbation < 0:
+        raise ValueError(f"perturbation must be >= 0, got {perturbation}")
+    model = mlp([X.shape[1], hidden, 1], seed=seed, dtype=X.dtype)
+    with torch.no_grad():
+        model[0].weight.mul_(1.0 / float(X.norm(dim=1).max()))
+        model[0].bias.zero_()
+        Y = model(X)
+    theta = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    noise = torch.randn(theta.numel(), generator=torch.Generator().manual_seed(seed + 1), dtype=theta.dtype)
+    return model, Y, theta * (1 + perturbation * noise)
