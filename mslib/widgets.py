@@ -1,11 +1,11 @@
 """Explorers: one frame, shown two ways.
 
 A frame has ``setup(fig)``, which draws what never changes on an empty figure, and
-``update(**values)``, which moves what depends on the controls (``mslib.plots.GDExplorerFrame``
-and ``mslib.plots.SliceExplorerFrame`` are two). ``live`` wires a frame to ipywidgets controls for
-a running kernel; ``kernel_free`` renders it at a list of settings into frames behind a JavaScript
-slider, which works in the static HTML book with no kernel. Work that does not depend on the
-controls (grids, slices, spectra) belongs outside, done once, so that an update stays cheap.
+``update(**values)``, which moves what depends on the controls (``mslib.frames`` holds the
+course's frames). ``live`` wires a frame to ipywidgets controls for a running kernel;
+``kernel_free`` renders it at a list of settings into frames behind a JavaScript slider, which
+works in the static HTML book with no kernel. Work that does not depend on the controls (grids,
+slices, spectra) belongs outside, done once, so that an update stays cheap.
 """
 
 from __future__ import annotations

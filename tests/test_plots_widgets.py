@@ -6,7 +6,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import mslib  # noqa: E402
-from mslib import plots, widgets  # noqa: E402
+from mslib import frames, plots, widgets  # noqa: E402
 from mslib.progress import QUIET_VARIABLE, interactive  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -21,7 +21,7 @@ def frame_factory():
     start = torch.tensor([-1.5, 1.0], dtype=torch.float64)
 
     def make():
-        return plots.GDExplorerFrame(span, span, grid, run=lambda lr: mslib.gd(bowl, start, lr, 30, keep_iterates=True),
+        return frames.GDExplorerFrame(span, span, grid, run=lambda lr: mslib.gd(bowl, start, lr, 30, keep_iterates=True),
                                      title=lambda lr: f"lr={lr}")
 
     return make
@@ -72,7 +72,7 @@ def test_other_frames_draw_and_update():
     xs = torch.linspace(-3, 3, 61, dtype=torch.float64)
     curve = mslib.slice_1d(log_cosh, torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64), xs)
     start = torch.tensor([0.3], dtype=torch.float64)
-    orbit = plots.OrbitExplorerFrame(xs, curve, run=lambda lr: (mslib.gd(log_cosh, start, lr, 30, keep_iterates=True),
+    orbit = frames.OrbitExplorerFrame(xs, curve, run=lambda lr: (mslib.gd(log_cosh, start, lr, 30, keep_iterates=True),
                                                                   mslib.period_two_orbit(log_cosh, lr)),
                                      title=lambda lr: f"{lr}")
     box = widgets.live(orbit, lr=widgets.Choice((1.5, 2.5, 100.0), 2.5, slider=True))
@@ -81,7 +81,7 @@ def test_other_frames_draw_and_update():
     assert bytes(box.children[1].value).startswith(PNG_SIGNATURE)
     ts = torch.logspace(-2, 1, 31, dtype=torch.float64)
     profile = mslib.growth_profile(log_cosh, torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64), ts)
-    frame = plots.SliceExplorerFrame({"only": profile})
+    frame = frames.SliceExplorerFrame({"only": profile})
     fig = plt.figure()
     frame.setup(fig)
     for reach, scale in ((0.01, "log"), (10.0, "linear"), (1.0, "log")):
