@@ -85,7 +85,6 @@ def tracking_overhead(lr: float = 0.4, steps: int = 3000, every: int = 150) -> d
 
 
 def main() -> None:
-    torch.set_grad_enabled(True)
     result = hvp_cost()
     print("Hessian-vector product vs gradient, tanh MLP 64-64-10 on 1000 digits (float64), medians of 30:")
     print(f"  gradient             {1e3 * result['gradient']:7.2f} ms")

@@ -97,6 +97,19 @@ def find_plateaus(ts, increase, *, window: int = 2, flat_below: float = 0.5, dep
     return plateaus
 
 
+def _two_sided(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts: Tensor, chunk_size: int) -> tuple[Tensor, Tensor, Tensor]:
+    """``L(θ+tv)``, ``L(θ-tv)`` (each shape (len(ts),)) and ``L(θ)``, from one batched slice."""
+    values = slice_1d(loss_fn, theta, direction, torch.cat([ts, -ts, ts.new_zeros(1)]), chunk_size=chunk_size)
+    n = len(ts)
+    return values[:n], values[n : 2 * n], values[-1]
+
+
+def _slope(loss_fn: LossFn, theta: Tensor, direction: Tensor) -> float:
+    """The directional derivative ``∇L(θ)·v``."""
+    _, grad = loss_and_gradient(loss_fn, theta)
+    return float(grad @ direction.to(grad))
+
+
 def symmetric_increase(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *, chunk_size: int = DEFAULT_CHUNK) -> Tensor:
     """The even part of the loss increase along a line, ``(L(θ+tv) + L(θ-tv))/2 - L(θ)``; shape (len(ts),).
 
@@ -104,10 +117,8 @@ def symmetric_increase(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *,
     point where training stopped with a small but nonzero gradient the increase still starts as
     ``t^2/2 v^T H v`` (see ``quadratic_increase``). Meant for ``ts > 0``.
     """
-    ts = _checks.grid("ts", ts)
-    both = slice_1d(loss_fn, theta, direction, torch.cat([ts, -ts, ts.new_zeros(1)]), chunk_size=chunk_size)
-    n = len(ts)
-    return 0.5 * (both[:n] + both[n : 2 * n]) - both[-1]
+    plus, minus, centre = _two_sided(loss_fn, theta, direction, _checks.grid("ts", ts), chunk_size)
+    return 0.5 * (plus + minus) - centre
 
 
 def beyond_linear(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *, chunk_size: int = DEFAULT_CHUNK) -> Tensor:
@@ -118,9 +129,7 @@ def beyond_linear(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *, chun
     """
     ts = _checks.grid("ts", ts)
     values = slice_1d(loss_fn, theta, direction, torch.cat([ts, ts.new_zeros(1)]), chunk_size=chunk_size)
-    _, grad = loss_and_gradient(loss_fn, theta)
-    slope = float(grad @ direction.to(grad))
-    return values[:-1] - values[-1] - slope * ts
+    return values[:-1] - values[-1] - _slope(loss_fn, theta, direction) * ts
 
 
 def curvature(loss_fn: LossFn, theta: Tensor, direction: Tensor) -> float:
@@ -158,13 +167,24 @@ def quadratic_radius(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, rel_
     """The 10% (``rel_tol``) radius of the quadratic model along ``±direction``: the smallest
     ``|t|`` of the grid ``ts > 0`` at which ``beyond_linear`` on either side departs from
     ``quadratic_increase`` by more than ``rel_tol``; ``inf`` if neither does."""
+    ts = _positive_grid(ts)
+    plus, minus, centre = _two_sided(loss_fn, theta, direction, ts, DEFAULT_CHUNK)
+    model = quadratic_increase(loss_fn, theta, direction, ts)
+    return _radius_of_sides(ts, plus, minus, centre, _slope(loss_fn, theta, direction), model, rel_tol)
+
+
+def _radius_of_sides(ts: Tensor, plus: Tensor, minus: Tensor, centre: Tensor, slope: float, model: Tensor,
+                     rel_tol: float) -> float:
+    """``quadratic_radius`` from an already computed two-sided slice."""
+    return min(validity_radius(ts, plus - centre - slope * ts, model, rel_tol),
+               validity_radius(ts, minus - centre + slope * ts, model, rel_tol))
+
+
+def _positive_grid(ts) -> Tensor:
     ts = _checks.grid("ts", ts)
     if not (ts > 0).all():
         raise ValueError("ts must be > 0 (both sides are measured)")
-    model = quadratic_increase(loss_fn, theta, direction, ts)
-    return min(
-        validity_radius(ts, beyond_linear(loss_fn, theta, direction, sign * ts), model, rel_tol) for sign in (1, -1)
-    )
+    return ts
 
 
 @dataclass
@@ -199,16 +219,16 @@ def growth_profile(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *, win
 
     Points where the increase is not resolved above round-off (``<= 0``) are dropped.
     """
-    ts = _checks.grid("ts", ts)
-    if not (ts > 0).all():
-        raise ValueError("ts must be > 0 (both sides are measured)")
-    increase = symmetric_increase(loss_fn, theta, direction, ts)
+    ts = _positive_grid(ts)
+    plus, minus, centre = _two_sided(loss_fn, theta, direction, ts, DEFAULT_CHUNK)
+    increase = 0.5 * (plus + minus) - centre
     resolved = increase > 0
-    ts, increase = ts[resolved], increase[resolved]
+    ts, plus, minus, increase = ts[resolved], plus[resolved], minus[resolved], increase[resolved]
+    model = quadratic_increase(loss_fn, theta, direction, ts)
     return GrowthProfile(
         ts=ts,
         increase=increase,
-        model=quadratic_increase(loss_fn, theta, direction, ts),
+        model=model,
         exponent=growth_exponent(ts, increase, window=window),
-        radius=quadratic_radius(loss_fn, theta, direction, ts, rel_tol),
+        radius=_radius_of_sides(ts, plus, minus, centre, _slope(loss_fn, theta, direction), model, rel_tol),
     )
