@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from dataclasses import dataclass
+from html import escape
 from typing import Any, Protocol, Sequence
 
 import matplotlib.pyplot as plt
@@ -133,11 +135,13 @@ def live(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 
 
 
 def render_frames(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dpi: int = 72, interval_ms: int = 400,
-                  **settings: Sequence[Any]) -> str:
+                  alt: str | None = None, **settings: Sequence[Any]) -> str:
     """HTML of ``frame`` at every combination of ``settings`` (one list of values per control, the
     last varying fastest) behind matplotlib's JavaScript frame slider.
 
-    Self-contained (frames as embedded PNGs, no external scripts): it works in the static book.
+    Self-contained (frames as embedded PNGs, no external scripts or stylesheets): it works in the
+    static book, offline. ``alt`` describes the picture for screen readers (default: which settings
+    the frames show); the slider is labelled too.
     """
     _check_frame(frame)
     if not settings or any(len(values) == 0 for values in settings.values()):
@@ -155,7 +159,26 @@ def render_frames(frame: Frame, *, figsize: tuple[float, float] = (7.0, 3.4), dp
                               blit=False, repeat=False)
     html = animation.to_jshtml(fps=max(1, 1000 // interval_ms), default_mode="once")
     plt.close(fig)
-    return html
+    return _accessible(html, alt or _describe(settings, len(combinations)))
+
+
+def _describe(settings: dict[str, Sequence[Any]], count: int) -> str:
+    """A default alt text: how many frames, and the values of each control they show."""
+    def value(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    ranges = [f"{name} = {value(v[0])}" + (f" to {value(v[-1])}" if len(v) > 1 else "") for name, v in settings.items()]
+    return f"Interactive figure, {count} precomputed frames for {', '.join(ranges)}; the slider below changes the frame."
+
+
+def _accessible(html: str, alt: str) -> str:
+    """matplotlib's animation HTML with alt text on the frame, a labelled slider, and without its
+    font-awesome stylesheet from a CDN (the book's theme draws the button icons itself; the buttons
+    also carry text labels)."""
+    text = escape(alt, quote=True)
+    html = html.replace("<img id=\"_anim_img", f'<img alt="{text}" id="_anim_img', 1)
+    html = html.replace('class="anim-slider"', 'class="anim-slider" aria-label="choose the frame"', 1)
+    return re.sub(r'<link rel="stylesheet"[^>]*font-awesome[^>]*>\n?', "", html)
 
 
 def kernel_free(frame: Frame, **kwargs):

@@ -43,6 +43,14 @@ def test_kernel_free_twin_embeds_one_frame_per_value(frame_factory):
     html = widgets.render_frames(frame_factory(), lr=[0.1, 0.3, 0.6])
     assert "<script" in html and html.count("data:image/png;base64") == 3
     assert "http" not in html.split("<script")[1].split("</script>")[0], "no external resources"
+    assert "<link" not in html, "no stylesheet from a CDN: the twin works offline"
+    assert 'alt="Interactive figure, 3 precomputed frames for lr = 0.1 to 0.6;' in html
+    assert 'aria-label="choose the frame"' in html
+
+
+def test_kernel_free_twin_takes_an_alt_text(frame_factory):
+    html = widgets.render_frames(frame_factory(), alt='GD paths "for" three step sizes', lr=[0.1, 0.3])
+    assert 'alt="GD paths &quot;for&quot; three step sizes"' in html
 
 
 def test_widgets_reject_bad_input(frame_factory):
