@@ -7,7 +7,13 @@ STAMP := $(VENV)/.installed-from-requirements
 # Progress bars are for people at a screen, not for builds and tests.
 export MSLIB_QUIET := 1
 
-.PHONY: book test bench clean
+# The browser test of the built book (tests/test_browser.py) needs Debian's Chromium and a local
+# MathJax: the pages load MathJax from a CDN, which the offline test answers from this copy.
+CHROMIUM := /usr/bin/chromium
+MATHJAX_VERSION := 3.2.2
+MATHJAX := $(VENV)/npm/node_modules/mathjax/es5/tex-mml-chtml.js
+
+.PHONY: book test browser-deps bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +25,24 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## test: unit tests of mslib, every chapter under nbval, then the -W book build (fresh execution)
-test: $(STAMP)
+## and its pages in headless Chromium (screenshots in _build/browser-artifacts)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest
+
+## browser-deps: Chromium from Debian (apt-get, as root) and MathJax from npm, where they can be installed;
+## without them the browser test is skipped, with the reason in pytest's summary
+browser-deps: $(MATHJAX)
+	@test -x $(CHROMIUM) || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      || echo "apt-get could not install chromium: the browser test will be skipped"; \
+	  else echo "no $(CHROMIUM) and no apt-get as root to install it: the browser test will be skipped"; fi; }
+
+$(MATHJAX):
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm mathjax@$(MATHJAX_VERSION) \
+	    || echo "npm could not install mathjax: the browser test will skip its maths check"; \
+	else echo "no npm to install mathjax: the browser test will skip its maths check"; fi
 
 ## bench: time mslib's hot paths (prints medians; not a test)
 bench: $(STAMP)

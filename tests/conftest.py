@@ -1,11 +1,15 @@
-"""Shared fixtures: a small digits network in float64, trained a little, so curvature is generic."""
+"""Shared fixtures: a small digits network in float64, trained a little, so curvature is generic;
+the built book, shared by the build test and the page and browser checks."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import torch
 
 import mslib
+from tests import bookbuild
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +23,17 @@ def small_net():
 @pytest.fixture
 def rng():
     return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory) -> bookbuild.Book:
+    """The whole book, built once for the session (or the prebuilt one named by $BOOK_HTML)."""
+    return bookbuild.prebuilt() or bookbuild.build(tmp_path_factory.mktemp("book"))
+
+
+@pytest.fixture(scope="session")
+def book_html(book: bookbuild.Book) -> Path:
+    """The HTML folder of a book that built; the page checks skip when the build itself failed."""
+    if book.returncode != 0:
+        pytest.skip("the book did not build: test_book_builds_without_warnings reports why")
+    return book.html
