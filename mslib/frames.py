@@ -236,3 +236,61 @@ class ScheduleExplorerFrame:
         for line, step in zip(self.decay_lines, list(decays) + [np.nan] * len(self.decay_lines)):
             line.set_xdata([step, step])
         self.suptitle.set_text(self.title(**controls))
+
+
+class ScaleExplorerFrame:
+    """An explorer frame for a family of growth profiles indexed by one number (a tail exponent,
+    a cluster magnitude): the loss increase on log-log axes (left, quadratic model dashed, axes
+    fixed across the family so that settings compare) and the growth exponent (right), with a
+    predicted exponent drawn as a horizontal line and predicted scales as vertical ones.
+    ``update(value=...)`` (one control, any name) shows the precomputed setting nearest to it.
+
+    Args:
+        profiles: ``{value: GrowthProfile}``, precomputed with ``mslib.growth_profile``.
+        title: ``title(value) -> str``.
+        level: ``level(value) -> exponent`` predicted in the intermediate range, or ``None``.
+        scales: ``scales(value) -> distances`` where scales are predicted, or ``None``.
+    """
+
+    def __init__(self, profiles: dict[float, GrowthProfile], title, *, level=None, scales=None, max_scales: int = 3):
+        if not profiles:
+            raise ValueError("profiles must not be empty")
+        self.profiles, self.title, self.level, self.scales = profiles, title, level, scales
+        self.keys = np.array(sorted(profiles))
+        self.max_scales = max_scales
+
+    def setup(self, fig: Figure) -> None:
+        self.ax_increase, self.ax_exponent = fig.subplots(1, 2)
+        (self.increase_line,) = self.ax_increase.loglog([], [], color=ROLE["loss"], label="network")
+        (self.model_line,) = self.ax_increase.loglog([], [], "--", color=ROLE["model"], label="quadratic model")
+        self.ax_increase.set_xlabel("distance t")
+        self.ax_increase.set_ylabel("loss increase")
+        self.ax_increase.legend(loc="upper left")
+        (self.exponent_line,) = self.ax_exponent.semilogx([], [], color=ROLE["loss"])
+        self.ax_exponent.axhline(2, color="grey", lw=1, ls=":")
+        (self.level_line,) = self.ax_exponent.plot([], [], "--", color=ROLE["threshold"], lw=1.2)
+        self.scale_lines = [self.ax_exponent.axvline(np.nan, color=ROLE["model"], lw=1, ls="--") for _ in range(self.max_scales)]
+        ts = np.concatenate([_np(p.ts) for p in self.profiles.values()])
+        increase = np.concatenate([_np(p.increase) for p in self.profiles.values()])
+        for ax in (self.ax_increase, self.ax_exponent):
+            ax.set_xlim(ts.min(), ts.max())
+        self.ax_increase.set_ylim(increase.min(), 3 * increase.max())
+        self.ax_exponent.set_ylim(-0.1, 2.3)
+        self.ax_exponent.set_xlabel("distance t")
+        self.ax_exponent.set_ylabel("growth exponent p(t)")
+        self.suptitle = fig.suptitle(" ", fontsize=11)
+
+    def update(self, **values: float) -> None:
+        (value,) = values.values()
+        key = float(self.keys[np.abs(np.log(self.keys) - np.log(value)).argmin()])
+        profile = self.profiles[key]
+        ts = _np(profile.ts)
+        self.increase_line.set_data(ts, _np(profile.increase))
+        self.model_line.set_data(ts, _np(profile.model))
+        self.exponent_line.set_data(ts, _np(profile.exponent))
+        level = np.nan if self.level is None else self.level(key)
+        self.level_line.set_data([ts[0], ts[-1]], [level, level])
+        scales = [] if self.scales is None else list(self.scales(key))[: self.max_scales]
+        for line, t in zip(self.scale_lines, scales + [np.nan] * self.max_scales):
+            line.set_xdata([t, t])
+        self.suptitle.set_text(self.title(key))

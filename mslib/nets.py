@@ -7,7 +7,7 @@ tool in mslib (Hessians, slices, dynamics) then treats a network exactly like a 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -17,6 +17,7 @@ from . import _checks
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
 LOSSES = ("mse", "ce")
+LossFn = Callable[[Tensor], Tensor]
 
 
 def mlp(widths: Sequence[int], activation: str = "tanh", *, seed: int = 0, dtype: torch.dtype = torch.float64) -> nn.Sequential:
@@ -86,10 +87,47 @@ class FlatLoss:
     def __call__(self, theta: Tensor) -> Tensor:
         return self._average(self.outputs(theta), self.Y)
 
-    def _average(self, out: Tensor, Y: Tensor) -> Tensor:
+    def sample_losses(self, theta: Tensor) -> Tensor:
+        """Each sample's own loss at ``theta``, shape (n,); ``loss_fn(theta)`` is their mean."""
+        return self._per_sample(self.outputs(theta), self.Y)
+
+    def _per_sample(self, out: Tensor, Y: Tensor) -> Tensor:
         if self.loss == "mse":
-            return 0.5 * ((out - Y) ** 2).sum(dim=-1).mean()
-        return nn.functional.cross_entropy(out, Y)
+            return 0.5 * ((out - Y) ** 2).sum(dim=-1)
+        return nn.functional.cross_entropy(out, Y, reduction="none")
+
+    def _average(self, out: Tensor, Y: Tensor) -> Tensor:
+        return self._per_sample(out, Y).mean()
+
+
+class Restricted:
+    """The loss as a function of some parameters only, the others held at ``theta``'s values.
+
+    ``restricted(sub)`` is ``loss_fn`` at ``theta`` with the entries selected by ``mask`` replaced
+    by ``sub`` (shape (k,), k = ``mask.sum()``): a loss of one flat vector like any other, so every
+    mslib tool (``gd``, ``top_eigs``, slices) works on it, e.g. to train only the first layer.
+    """
+
+    def __init__(self, loss_fn: LossFn, theta: Tensor, mask: Tensor):
+        _checks.callable_arg("loss_fn", loss_fn)
+        self.theta = _checks.flat_vector("theta", theta).detach()
+        if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != self.theta.shape:
+            raise ValueError(f"mask must be a boolean tensor of shape {tuple(self.theta.shape)}")
+        if not mask.any():
+            raise ValueError("mask must select at least one parameter")
+        self.loss_fn = loss_fn
+        self.index = mask.nonzero().squeeze(1)
+
+    def part(self, theta: Tensor) -> Tensor:
+        """The selected entries of a full parameter vector ``theta`` (d,); shape (k,)."""
+        return theta[self.index]
+
+    def embed(self, sub: Tensor) -> Tensor:
+        """The full parameter vector (d,) with the selected entries set to ``sub`` (k,)."""
+        return self.theta.index_put((self.index,), sub)
+
+    def __call__(self, sub: Tensor) -> Tensor:
+        return self.loss_fn(self.embed(sub))
 
 
 def flatten(model: nn.Module, X: Tensor, Y: Tensor, loss: str = "mse") -> tuple[FlatLoss, Tensor]:
@@ -100,8 +138,9 @@ def flatten(model: nn.Module, X: Tensor, Y: Tensor, loss: str = "mse") -> tuple[
     return loss_fn, theta0
 
 
-def teacher_student(X: Tensor, hidden: int, *, seed: int = 0, perturbation: float = 0.1) -> tuple[nn.Sequential, Tensor, Tensor]:
-    """A two-layer tanh teacher that labels ``X`` (n, p), and a student's starting point near it.
+def teacher_student(X: Tensor, hidden: int, *, seed: int = 0, perturbation: float = 0.1,
+                    activation: str = "tanh") -> tuple[nn.Sequential, Tensor, Tensor]:
+    """A two-layer teacher (tanh by default) that labels ``X`` (n, p), and a student's starting point near it.
 
     The teacher's first-layer weights are scaled by ``1 / max_i |x_i|``, so that every
     pre-activation is at most about 1 at the teacher: the network sits in the non-saturated regime
@@ -118,7 +157,7 @@ def teacher_student(X: Tensor, hidden: int, *, seed: int = 0, perturbation: floa
     perturbation = float(perturbation)
     if perturbation < 0:
         raise ValueError(f"perturbation must be >= 0, got {perturbation}")
-    model = mlp([X.shape[1], hidden, 1], seed=seed, dtype=X.dtype)
+    model = mlp([X.shape[1], hidden, 1], activation, seed=seed, dtype=X.dtype)
     with torch.no_grad():
         model[0].weight.mul_(1.0 / float(X.norm(dim=1).max()))
         model[0].bias.zero_()
