@@ -46,6 +46,10 @@ def use_style() -> None:
             "figure.dpi": 100,
             "savefig.dpi": 100,
             "figure.constrained_layout.use": True,
+            # Opaque white, whatever the notebook backend's default: a transparent figure's dark
+            # text would vanish on the web book's dark theme.
+            "figure.facecolor": "white",
+            "savefig.facecolor": "white",
             "axes.prop_cycle": mpl.cycler(color=[PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "sky", "purple", "black")]),
             "axes.grid": True,
             "grid.alpha": 0.3,

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,8 +11,18 @@ import torch  # noqa: E402
 import mslib  # noqa: E402
 from mslib import frames, plots, widgets  # noqa: E402
 from mslib.progress import QUIET_VARIABLE, interactive  # noqa: E402
+from tests.bookbuild import ROOT  # noqa: E402
+from tests.nbchapters import toc_files  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Okabe & Ito (2008): distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+#: Colours a figure may name besides the palette's: neutrals, the same for every kind of colour vision.
+NEUTRALS = {"black", "k", "white", "w", "grey", "gray", "lightgrey", "lightgray", "darkgrey", "darkgray", "none"}
+#: Colour maps of uniform lightness, readable with colour-vision deficiencies and in greyscale.
+UNIFORM_MAPS = {"cividis", "viridis"}
+COLOUR_ARGUMENT = re.compile(r"\b(?:colors?|c|facecolor|edgecolor|mfc|mec|markerfacecolor|markeredgecolor)\s*=\s*[\"']([^\"']+)[\"']")
+CMAP_ARGUMENT = re.compile(r"\bcmap\s*=\s*[\"']([^\"']+)[\"']")
 
 
 @pytest.fixture
@@ -98,3 +111,18 @@ def test_other_frames_draw_and_update():
     plt.close(fig)
     with pytest.raises(ValueError, match="value must be one of"):
         widgets.Choice((0.1, 0.2), 0.3, slider=True)
+
+
+def test_figures_use_colour_blind_safe_colours_on_an_opaque_background():
+    """The course style and every colour a chapter or mslib names: Okabe-Ito, neutrals, cividis."""
+    assert set(plots.PALETTE.values()) == OKABE_ITO
+    plots.use_style()
+    assert {c.upper() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]} <= OKABE_ITO
+    assert matplotlib.rcParams["image.cmap"] in UNIFORM_MAPS and plots.LANDSCAPE_CMAP in UNIFORM_MAPS
+    assert matplotlib.colors.to_rgba(matplotlib.rcParams["figure.facecolor"])[3] == 1.0
+    sources = [*toc_files(ROOT / "_toc.yml"), *sorted((ROOT / "mslib").glob("*.py"))]
+    named = {(path.name, colour) for path in sources for colour in COLOUR_ARGUMENT.findall(path.read_text())
+             if colour.lower() not in NEUTRALS and colour.upper() not in OKABE_ITO}
+    maps = {(path.name, cmap) for path in sources for cmap in CMAP_ARGUMENT.findall(path.read_text())
+            if cmap not in UNIFORM_MAPS}
+    assert not named | maps, f"colours outside the Okabe-Ito palette (use plots.PALETTE or ROLE): {named | maps}"
