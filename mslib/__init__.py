@@ -4,10 +4,11 @@ Everything is a loss function of one flat parameter vector ``theta`` (shape (d,)
 ``(loss_fn, theta, ...)`` and works the same on a 1-D toy and on a network.
 """
 
-from . import schedules, toys
+from . import exercises, feedback, schedules, toys
 from .data import cluster_magnitudes, digits, on_sphere, power_law_magnitudes, tail_exponent
 from .directions import filter_normalized_direction, parameter_mask, random_direction
 from .dynamics import Trajectory, gd, minimize, project, sgd
+from .feedback import check
 from .growth import (
     GrowthProfile,
     beyond_linear,
@@ -34,10 +35,13 @@ __all__ = [
     "Trajectory",
     "beyond_linear",
     "bifurcation",
+    "check",
     "cluster_magnitudes",
     "curvature",
     "dense_hessian",
     "digits",
+    "exercises",
+    "feedback",
     "filter_normalized_direction",
     "find_plateaus",
     "flatten",
