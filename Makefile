@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-from-requirements
 
 # Progress bars are for people at a screen, not for builds and tests.
 export MSLIB_QUIET := 1
+# In builds and tests a failing exercise check raises: every solution must pass its own check.
+export MSLIB_STRICT_CHECKS := 1
 
 # The browser test of the built book (tests/test_browser.py) needs Debian's Chromium and a local
 # MathJax: the pages load MathJax from a CDN, which the offline test answers from this copy.
@@ -13,7 +15,7 @@ CHROMIUM := /usr/bin/chromium
 MATHJAX_VERSION := 3.2.2
 MATHJAX := $(VENV)/npm/node_modules/mathjax/es5/tex-mml-chtml.js
 
-.PHONY: book test browser-deps bench clean
+.PHONY: book test browser-deps student bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +45,12 @@ $(MATHJAX):
 	  npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm mathjax@$(MATHJAX_VERSION) \
 	    || echo "npm could not install mathjax: the browser test will skip its maths check"; \
 	else echo "no npm to install mathjax: the browser test will skip its maths check"; fi
+
+## student: student notebooks (solutions replaced by stubs, checks kept) into $(STUDENT_DIR);
+## CHAPTERS="01 03" for some chapters only, FORCE=1 to overwrite (see the book's instructor guide)
+STUDENT_DIR ?= _build/student
+student: $(STAMP)
+	$(BIN)/python -m mslib.classroom student $(CHAPTERS) --out $(STUDENT_DIR) $(if $(FORCE),--force)
 
 ## bench: time mslib's hot paths (prints medians; not a test)
 bench: $(STAMP)
