@@ -52,9 +52,11 @@ STUDENT_DIR ?= _build/student
 student: $(STAMP)
 	$(BIN)/python -m mslib.classroom student $(CHAPTERS) --out $(STUDENT_DIR) $(if $(FORCE),--force)
 
-## bench: time mslib's hot paths (prints medians; not a test)
+## bench: mslib against PyHessian and loss-landscapes (peers from requirements-bench.txt; prints medians,
+## writes book/_static/performance.json; not a test)
 bench: $(STAMP)
-	$(BIN)/python -m mslib.bench
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python -m mslib.bench --out book/_static/performance.json
 
 clean:
 	rm -rf _build
