@@ -1,6 +1,8 @@
 """Slices: the loss along a line or over a plane through a point.
 
 Slices evaluate many parameter vectors at once with ``torch.vmap``, in chunks that bound memory.
+A network whose first layer is an ``nn.Linear`` (a ``FlatLoss`` of an ``nn.Sequential``) takes a
+fast path: that layer's products with the data are computed once per slice (``first_layer``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from . import _checks
+from . import _checks, first_layer
 
 LossFn = Callable[[Tensor], Tensor]
 
@@ -18,11 +20,18 @@ LossFn = Callable[[Tensor], Tensor]
 DEFAULT_CHUNK = 64
 
 
-def _evaluate(loss_fn: LossFn, points: Callable[[int, int], Tensor], n: int, chunk_size: int) -> Tensor:
-    """``loss_fn`` at ``points(start, stop)`` (rows of shape (stop - start, d)) for all n rows."""
-    batched = torch.vmap(loss_fn)
+def _evaluate(loss_fn: LossFn, theta: Tensor, directions: Tensor, coefficients: Tensor, chunk_size: int) -> Tensor:
+    """``loss_fn(theta + c @ directions)`` for each row ``c`` of ``coefficients`` (n, m);
+    ``directions`` has shape (m, d). Returns shape (n,), float64."""
+    if first_layer.applies(loss_fn):
+        batched = torch.vmap(first_layer.plane_loss(loss_fn, theta, directions))
+        rows = lambda a, b: coefficients[a:b]  # noqa: E731
+    else:
+        batched = torch.vmap(loss_fn)
+        rows = lambda a, b: theta + coefficients[a:b] @ directions  # noqa: E731
+    n = coefficients.shape[0]
     with torch.no_grad():
-        parts = [batched(points(start, min(start + chunk_size, n))) for start in range(0, n, chunk_size)]
+        parts = [batched(rows(start, min(start + chunk_size, n))) for start in range(0, n, chunk_size)]
     return torch.cat(parts).double()
 
 
@@ -37,7 +46,7 @@ def slice_1d(loss_fn: LossFn, theta: Tensor, direction: Tensor, ts, *, chunk_siz
     ts = _checks.grid("ts", ts)
     chunk_size = _checks.count("chunk_size", chunk_size, minimum=1)
     t = ts.to(theta)
-    return _evaluate(loss_fn, lambda a, b: theta + t[a:b, None] * direction, len(ts), chunk_size)
+    return _evaluate(loss_fn, theta, direction[None, :], t[:, None], chunk_size)
 
 
 def slice_2d(
@@ -50,6 +59,6 @@ def slice_2d(
     d2 = _checks.nonzero_vector("d2", d2, theta.numel()).to(theta)
     s, t = _checks.grid("ts1", ts1).to(theta), _checks.grid("ts2", ts2).to(theta)
     chunk_size = _checks.count("chunk_size", chunk_size, minimum=1)
-    ss, tt = (g.reshape(-1) for g in torch.meshgrid(s, t, indexing="ij"))
-    values = _evaluate(loss_fn, lambda a, b: theta + ss[a:b, None] * d1 + tt[a:b, None] * d2, len(ss), chunk_size)
+    grid = torch.stack([g.reshape(-1) for g in torch.meshgrid(s, t, indexing="ij")], dim=1)
+    values = _evaluate(loss_fn, theta, torch.stack([d1, d2]), grid, chunk_size)
     return values.reshape(len(s), len(t))
