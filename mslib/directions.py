@@ -41,27 +41,48 @@ def parameter_mask(loss_fn: FlatLoss, names: Iterable[str]) -> Tensor:
     return torch.cat(parts)
 
 
-def filter_normalized_direction(loss_fn: FlatLoss, theta: Tensor, *, seed: int = 0) -> Tensor:
+BIAS_MODES = ("zero", "filter")
+
+
+def filter_normalized_direction(loss_fn: FlatLoss, theta: Tensor, *, seed: int = 0, bias: str = "zero") -> Tensor:
     """A Gaussian direction rescaled filter by filter to the norms of ``theta`` (Li et al., 2018).
 
     Each row of a weight matrix (the incoming weights of one unit: a "filter") gets the norm of the
-    same row of ``theta``; bias vectors get zero, as in Li et al.'s reference implementation. The
-    result has shape (d,) and is *not* unit: ``t = 1`` moves every filter by its own size, which
-    makes slices comparable across layers and networks with different weight scales.
+    same row of ``theta``. Biases, by ``bias``:
+
+    - ``"zero"`` (default): bias directions are zero, as in Li et al.'s reference implementation;
+    - ``"filter"``: a bias entry belongs to its unit's filter: the row ``[W_i, b_i]`` of the
+      direction gets the norm of the row ``[W_i, b_i]`` of ``theta`` (a bias with no weight
+      matrix of matching rows before it is zero).
+
+    (loss-landscapes instead rescales each bias entry to ``|b_i|``, a direction that is not random
+    at all in the biases.) The result has shape (d,) and is *not* unit: ``t = 1`` moves every filter
+    by its own size, which makes slices comparable across layers and networks of different scales.
     """
     _require_flat_loss(loss_fn)
+    if bias not in BIAS_MODES:
+        raise ValueError(f"bias must be one of {BIAS_MODES}, got {bias!r}")
     theta = _checks.flat_vector("theta", theta, loss_fn.dim)
     generator = torch.Generator().manual_seed(seed)
     raw = torch.randn(loss_fn.dim, generator=generator, dtype=torch.float64).to(theta)
-    parts = []
-    for d, w in zip(loss_fn.unflatten(raw).values(), loss_fn.unflatten(theta).values()):
+    directions, weights = loss_fn.unflatten(raw), loss_fn.unflatten(theta)
+    parts = {name: torch.zeros_like(d) for name, d in directions.items()}
+    for name, d in directions.items():
         if d.ndim < 2:
-            parts.append(torch.zeros_like(d).reshape(-1))
             continue
-        d_rows, w_rows = d.reshape(d.shape[0], -1), w.reshape(w.shape[0], -1)
-        scale = w_rows.norm(dim=1, keepdim=True) / d_rows.norm(dim=1, keepdim=True)
-        parts.append((d_rows * scale).reshape(-1))
-    direction = torch.cat(parts)
+        rows = [d.reshape(d.shape[0], -1)]
+        ref = [weights[name].reshape(d.shape[0], -1)]
+        bias_name = name.removesuffix("weight") + "bias" if name.endswith("weight") else None
+        joined = bias == "filter" and bias_name in directions and directions[bias_name].shape == (d.shape[0],)
+        if joined:
+            rows.append(directions[bias_name][:, None])
+            ref.append(weights[bias_name][:, None])
+        d_rows, w_rows = torch.cat(rows, dim=1), torch.cat(ref, dim=1)
+        scaled = d_rows * (w_rows.norm(dim=1, keepdim=True) / d_rows.norm(dim=1, keepdim=True))
+        parts[name] = scaled[:, : rows[0].shape[1]].reshape(d.shape)
+        if joined:
+            parts[bias_name] = scaled[:, -1]
+    direction = torch.cat([p.reshape(-1) for p in parts.values()])
     if not bool(direction.abs().max() > 0):
         raise ValueError("theta has no nonzero filters to normalize against")
     return direction

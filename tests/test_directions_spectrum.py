@@ -76,3 +76,19 @@ def test_spectral_density_rejects_bad_input(net):
         mslib.spectral_density(loss_fn, theta, probes=0)
     with pytest.raises(ValueError, match="q must lie"):
         mslib.spectral_density(loss_fn, theta, probes=1, steps=3).quantile(1.5)
+
+
+def test_filter_normalization_joins_biases_to_their_filters():
+    X, Y = mslib.digits(50, seed=0)
+    loss_fn, theta = mslib.flatten(mslib.mlp([64, 8, 10], seed=1), X, Y)
+    zero = loss_fn.unflatten(mslib.filter_normalized_direction(loss_fn, theta, seed=2))
+    joined = loss_fn.unflatten(mslib.filter_normalized_direction(loss_fn, theta, seed=2, bias="filter"))
+    w = loss_fn.unflatten(theta)
+    for layer in ("0", "2"):
+        assert torch.count_nonzero(zero[f"{layer}.bias"]) == 0
+        rows = torch.cat([joined[f"{layer}.weight"], joined[f"{layer}.bias"][:, None]], dim=1)
+        ref = torch.cat([w[f"{layer}.weight"], w[f"{layer}.bias"][:, None]], dim=1)
+        assert torch.allclose(rows.norm(dim=1), ref.norm(dim=1), rtol=1e-12)
+        assert torch.count_nonzero(joined[f"{layer}.bias"]) == joined[f"{layer}.bias"].numel()
+    with pytest.raises(ValueError, match="bias"):
+        mslib.filter_normalized_direction(loss_fn, theta, bias="elementwise")
