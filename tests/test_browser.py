@@ -6,7 +6,7 @@ under ``.venv/npm``), and every other request that would leave the machine is re
 Each page is checked for JavaScript errors from the book's own scripts, images that load and have
 alt text, kernel-free sliders that change the frame, rendered maths and internal links that
 resolve. Screenshots of every page of the table of contents at two widths, and in dark mode, are
-kept in ``_build/browser-artifacts/``. Without Chromium (``make test`` installs it with apt-get
+kept in ``_build/browser-artifacts/``; at the narrow width no page may scroll sideways. Without Chromium (``make test`` installs it with apt-get
 where it can), the module is skipped with that reason.
 """
 
@@ -39,12 +39,14 @@ ARTIFACTS = ROOT / "_build" / "browser-artifacts"
 WIDTHS = (1280, 420)
 HEIGHT = 900
 
-#: Run in each page once it has loaded: force lazy images to load, wait for them and for MathJax,
-#: then report images, maths and links.
-INSPECT = """async () => {
+#: Run in a page once it has loaded: force lazy images to load, then wait for them and for MathJax.
+SETTLE = """async () => {
   for (const img of document.images) img.loading = "eager";
   await Promise.all([...document.images].map(img => img.decode().catch(() => null)));
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+}"""
+#: Then report its images, maths and links.
+INSPECT = """() => {
   const maths = [...document.querySelectorAll(".math")];
   return {
     images: [...document.images].map(img => ({src: img.currentSrc.slice(0, 100), alt: img.getAttribute("alt") || "",
@@ -54,7 +56,8 @@ INSPECT = """async () => {
     links: [...document.querySelectorAll("a[href]")].map(a => a.href),
   };
 }"""
-DARK = "() => { document.documentElement.dataset.mode = 'dark'; document.documentElement.dataset.theme = 'dark'; }"
+#: Switch the theme between light and dark as its own button does.
+MODE = "mode => { document.documentElement.dataset.mode = mode; document.documentElement.dataset.theme = mode; }"
 
 
 @dataclass
@@ -68,6 +71,7 @@ class PageReport:
     sliders: list[dict] = field(default_factory=list)
     math: dict = field(default_factory=dict)
     links: list[str] = field(default_factory=list)
+    widths: dict[int, int] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -111,18 +115,33 @@ def offline_route(report: PageReport, route) -> None:
 
 def open_offline(context, site: str, report: PageReport):
     """A new page that stays offline and records into ``report`` uncaught exceptions, console
-    errors of the book's own scripts and failed local requests."""
+    errors of the book's own scripts (those served from ``site``, or inline) and failed local requests."""
     page = context.new_page()
     page.route(re.compile(r"^(?!" + re.escape(site) + ")https?://"), functools.partial(offline_route, report))
-    ours = lambda url: not url or url.startswith(site)  # noqa: E731  (inline scripts have no URL)
-    page.on("pageerror", lambda error: ours(_first_url(error.stack or "")) and report.errors.append(
-        f"uncaught {error.name}: {error.message}"))
-    page.on("console", lambda message: message.type == "error" and ours(message.location.get("url", ""))
-            and report.errors.append(f"console error: {message.text}"))
-    page.on("requestfailed", lambda request: request.url.startswith(site) and report.errors.append(
-        f"failed to load {request.url}: {request.failure}"))
-    page.on("response", lambda response: response.url.startswith(site) and response.status >= 400
-            and report.errors.append(f"HTTP {response.status} for {response.url}"))
+
+    def ours(url: str) -> bool:
+        return not url or url.startswith(site)
+
+    def on_exception(error) -> None:
+        if ours(_first_url(error.stack or "")):
+            report.errors.append(f"uncaught {error.name}: {error.message}")
+
+    def on_console(message) -> None:
+        if message.type == "error" and ours(message.location.get("url", "")):
+            report.errors.append(f"console error: {message.text}")
+
+    def on_failure(request) -> None:
+        if request.url.startswith(site):
+            report.errors.append(f"failed to load {request.url}: {request.failure}")
+
+    def on_response(response) -> None:
+        if response.url.startswith(site) and response.status >= 400:
+            report.errors.append(f"HTTP {response.status} for {response.url}")
+
+    page.on("pageerror", on_exception)
+    page.on("console", on_console)
+    page.on("requestfailed", on_failure)
+    page.on("response", on_response)
     return page
 
 
@@ -145,18 +164,44 @@ def move_sliders(page) -> list[dict]:
     return moved
 
 
-def screenshots(page, stem: str) -> list[Path]:
-    """Full-page screenshots at each width, and in dark mode at the first width."""
-    shots = []
+def load(page, url: str | None = None) -> None:
+    """Load ``url`` (or reload the page) and let it settle: images decoded, maths typeset."""
+    if url is None:
+        page.reload(wait_until="load")
+    else:
+        page.goto(url, wait_until="load")
+    page.evaluate(SETTLE)
+
+
+def screenshots(page, stem: str) -> dict[int, int]:
+    """Full-page screenshots at each width (the page loaded afresh at that width, as a phone would),
+    and at the first width in dark mode too; returns the width the page needed at each screen width
+    (more than the screen means sideways scrolling)."""
+    needed = {}
     for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": HEIGHT})
-        shots.append(ARTIFACTS / f"{stem}-{width}.png")
-        page.screenshot(path=shots[-1], full_page=True)
-    page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
-    page.evaluate(DARK)
-    shots.append(ARTIFACTS / f"{stem}-{WIDTHS[0]}-dark.png")
-    page.screenshot(path=shots[-1], full_page=True)
-    return shots
+        if width != page.viewport_size["width"]:
+            page.set_viewport_size({"width": width, "height": HEIGHT})
+            load(page)
+        modes = ("light", "dark") if width == WIDTHS[0] else ("light",)
+        for mode in modes:
+            page.evaluate(MODE, mode)
+            page.screenshot(path=ARTIFACTS / f"{stem}-{width}{'-dark' if mode == 'dark' else ''}.png", full_page=True)
+        needed[width] = page.evaluate("() => document.documentElement.scrollWidth")
+    return needed
+
+
+def visit(context, site: str, name: str, photograph: bool) -> PageReport:
+    """Open one page offline, inspect it, move its sliders and, when asked, photograph it."""
+    report = PageReport(name)
+    page = open_offline(context, site, report)
+    load(page, site + name)
+    inspected = page.evaluate(INSPECT)
+    report.images, report.math, report.links = inspected["images"], inspected["math"], inspected["links"]
+    report.sliders = move_sliders(page)
+    if photograph:
+        report.widths = screenshots(page, Path(name).stem)
+    page.close()
+    return report
 
 
 @pytest.fixture(scope="module")
@@ -164,29 +209,21 @@ def reports(chromium, site: str, book_html: Path) -> dict[str, PageReport]:
     """Every page of the book opened once; the pages of the table of contents also photographed."""
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
-    photographed = {source.relative_to(ROOT).with_suffix(".html") for source in toc_files(ROOT / "_toc.yml")}
+    photographed = {source.relative_to(ROOT).with_suffix(".html").as_posix() for source in toc_files(ROOT / "_toc.yml")}
     context = chromium.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT})
-    found: dict[str, PageReport] = {}
-    for path in pages(book_html):
-        name = path.relative_to(book_html).as_posix()
-        found[name] = report = PageReport(name)
-        page = open_offline(context, site, report)
-        page.goto(site + name, wait_until="load")
-        inspected = page.evaluate(INSPECT)
-        report.images, report.math, report.links = inspected["images"], inspected["math"], inspected["links"]
-        report.sliders = move_sliders(page)
-        if Path(name) in photographed:
-            screenshots(page, Path(name).stem)
-        page.close()
+    names = [path.relative_to(book_html).as_posix() for path in pages(book_html)]
+    found = {name: visit(context, site, name, name in photographed) for name in names}
     context.close()
     return found
 
 
-
 def test_no_javascript_errors_from_the_book(reports: dict[str, PageReport], capsys):
     refused = sorted({url for report in reports.values() for url in report.blocked})
+    found = {kind: sum(len(getattr(report, kind)) for report in reports.values()) for kind in ("images", "sliders", "links")}
+    found["maths"] = sum(report.math.get("total", 0) for report in reports.values())
     with capsys.disabled():
-        print(f"\n{len(reports)} pages opened offline; requests refused: {refused or 'none'}")
+        print(f"\n{len(reports)} pages opened offline ({', '.join(f'{n} {kind}' for kind, n in found.items())});"
+              f" requests refused: {refused or 'none'}")
     errors = [f"{name}: {error}" for name, report in reports.items() for error in report.errors]
     assert not errors, "\n".join(errors)
 
@@ -239,6 +276,13 @@ def test_internal_links_resolve(reports: dict[str, PageReport], site: str, book_
     assert links, "no internal link found"
     bad = sorted(f"{name} -> {link}: {why}" for name, link in links if (why := broken(link, site, book_html)))
     assert not bad, "\n".join(bad)
+
+
+def test_pages_fit_narrow_screens(reports: dict[str, PageReport]):
+    """No page scrolls sideways on a phone: long names wrap, wide code and tables scroll in their box."""
+    wide = [f"{name}: {needed} px wide on a {width} px screen" for name, report in reports.items()
+            for width, needed in report.widths.items() if needed > width]
+    assert not wide, "\n".join(wide)
 
 
 def test_screenshots_are_kept(reports: dict[str, PageReport], capsys):
