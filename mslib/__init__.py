@@ -25,7 +25,7 @@ from .hessian import HessianOperator, dense_hessian, hvp, loss_and_gradient, sha
 from .landscape import slice_1d, slice_2d
 from .nets import FlatLoss, flatten, mlp, teacher_student
 from .orbits import bifurcation, orbit_multiplier, period_two_orbit
-from .spectrum import SpectralDensity, spectral_density
+from .spectrum import SpectralDensity, hutchinson_trace, spectral_density
 
 __all__ = [
     "FlatLoss",
@@ -48,6 +48,7 @@ __all__ = [
     "gd",
     "growth_exponent",
     "growth_profile",
+    "hutchinson_trace",
     "hvp",
     "loss_and_gradient",
     "minimize",

@@ -96,24 +96,40 @@ def spectral_density(loss_fn: LossFn, theta: Tensor, *, probes: int = 10, steps:
     return SpectralDensity(torch.stack(all_nodes), torch.stack(all_weights))
 
 
+def hutchinson_trace(loss_fn: LossFn, theta: Tensor, *, probes: int = 100, seed: int = 0) -> tuple[float, Tensor]:
+    """Hutchinson's estimate of ``tr H`` at ``theta`` (d,): the mean of ``v^T H v`` over Rademacher
+    probes ``v``; returns the estimate and the samples, shape (probes,). Costs ``probes`` products."""
+    op = HessianOperator(loss_fn, theta)
+    probes = _checks.count("probes", probes, minimum=1)
+    generator = torch.Generator().manual_seed(seed)
+    samples = []
+    for _ in range(probes):
+        v = (torch.randint(0, 2, (op.dim,), generator=generator, dtype=torch.float64) * 2 - 1).to(theta)
+        samples.append(float(v @ op(v)))
+    values = torch.tensor(samples, dtype=torch.float64)
+    return float(values.mean()), values
+
+
 def _lanczos(op: HessianOperator, v: Tensor, steps: int) -> tuple[Tensor, Tensor]:
     """Lanczos with full reorthogonalization from the unit vector ``v``: the diagonal (m,) and
-    off-diagonal (m - 1,) of the tridiagonal matrix, in float64."""
-    basis = [v]
+    off-diagonal (m - 1,) of the tridiagonal matrix, in float64. The basis lives in one
+    preallocated (steps, d) matrix, so reorthogonalizing is two matrix-vector products."""
+    basis = v.new_empty((steps, v.numel()))
+    basis[0] = v
     alphas: list[float] = []
     betas: list[float] = []
     w = op(v)
     for j in range(steps):
-        alpha = float(w @ basis[-1])
+        alpha = float(w @ basis[j])
         alphas.append(alpha)
-        w = w - alpha * basis[-1] - (betas[-1] * basis[-2] if j > 0 else 0)
+        w = w - alpha * basis[j] - (betas[-1] * basis[j - 1] if j > 0 else 0)
+        Q = basis[: j + 1]
         for _ in range(2):  # twice is enough (Kahan-Parlett)
-            Q = torch.stack(basis, dim=1)
-            w = w - Q @ (Q.T @ w)
+            w = w - Q.T @ (Q @ w)
         beta = float(w.norm())
         if j == steps - 1 or beta < 1e-10 * max(abs(a) for a in alphas):
             break
         betas.append(beta)
-        basis.append(w / beta)
-        w = op(basis[-1])
+        basis[j + 1] = w / beta
+        w = op(basis[j + 1])
     return torch.tensor(alphas, dtype=torch.float64), torch.tensor(betas, dtype=torch.float64)

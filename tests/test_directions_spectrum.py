@@ -92,3 +92,9 @@ def test_filter_normalization_joins_biases_to_their_filters():
         assert torch.count_nonzero(joined[f"{layer}.bias"]) == joined[f"{layer}.bias"].numel()
     with pytest.raises(ValueError, match="bias"):
         mslib.filter_normalized_direction(loss_fn, theta, bias="elementwise")
+
+
+def test_hutchinson_trace_is_unbiased_on_a_quadratic():
+    A = torch.diag(torch.arange(1.0, 9.0, dtype=torch.float64))
+    estimate, samples = mslib.hutchinson_trace(lambda th: 0.5 * th @ A @ th, torch.zeros(8, dtype=torch.float64), probes=3)
+    assert samples.shape == (3,) and abs(estimate - 36.0) < 1e-12  # v^T D v = tr D for Rademacher v
