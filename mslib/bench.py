@@ -1,23 +1,31 @@
-"""Benchmarks of mslib's hot paths: ``python -m mslib.bench`` (or ``make bench``).
+"""mslib against PyHessian and loss-landscapes: ``python -m mslib.bench`` (or ``make bench``).
 
-Not a test: it prints medians over repeats, measured in one process on this machine: the
-Hessian-vector product against the gradient it is built from, slices against the forward-pass
-limit, and the cost of sharpness tracking during gradient descent, all on the digits MLP.
+Not a test: in one process, on the same problems (MLPs on the digits, and on the digits upsampled
+to 28 x 28, up to 269k parameters), it repeats each measurement of ``bench_tasks`` and prints
+medians, HVP counts, relative errors against converged references and the ratios the course
+targets; ``--out`` writes them, with the machine and versions, to a JSON file (the book's
+Performance page reads ``book/_static/performance.json``). ``--smoke`` runs tiny sizes in seconds
+with no peers (their algorithms re-implemented in ``peers``), as the tests do.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
 import statistics
 import time
 from typing import Callable
 
 import torch
 
+from . import bench_tasks, peers
+from .bench_tasks import Problem, Row
 from .data import digits
+from .directions import random_direction
 from .dynamics import gd
 from .hessian import HessianOperator, hvp, loss_and_gradient
-from .directions import random_direction
-from .landscape import slice_1d
 from .nets import flatten, mlp
 
 
@@ -54,49 +62,145 @@ def hvp_cost(widths: tuple[int, ...] = (64, 64, 10), n: int = 1000, repeats: int
     return medians
 
 
-def slice_throughput(points: int = 10_000, dtype: torch.dtype = torch.float64) -> dict[str, float]:
-    """Points per second of ``slice_1d`` on the digits MLP, and the forward-pass limit (one
-    full-batch forward per point, timed alone)."""
-    X, Y = digits(1000, seed=0, dtype=dtype)
-    loss_fn, theta = flatten(mlp([64, 64, 10], seed=0, dtype=dtype), X, Y)
-    v = random_direction(theta, seed=0)
-    ts = torch.linspace(-10, 10, points, dtype=torch.float64)
-    with torch.no_grad():
-        forward = interleaved_medians({"forward": lambda: loss_fn(theta)}, repeats=50)["forward"]
-    start = time.perf_counter()
-    slice_1d(loss_fn, theta, v, ts)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "points_per_second": points / seconds, "limit_points_per_second": 1 / forward,
-            "ratio_to_limit": forward * points / seconds}
+def problem(name: str, widths: list[int], n: int, *, steps: int, lr: float = 0.1) -> Problem:
+    """A tanh MLP ``widths`` on ``n`` digits (inputs upsampled to 28 x 28 when ``widths[0]`` is
+    784), in float64, after ``steps`` of GD from its seeded initialization (a trained-ish point)."""
+    X, Y = digits(n, seed=0)
+    if widths[0] == 28 * 28:
+        X = torch.nn.functional.interpolate(X.reshape(n, 1, 8, 8), size=(28, 28), mode="bilinear",
+                                            align_corners=False).reshape(n, -1)
+    model = mlp(widths, seed=0)
+    loss_fn, theta = flatten(model, X, Y)
+    if steps:
+        theta = gd(loss_fn, theta, lr, steps, show_progress=False).theta
+    return Problem(name, model, X, Y, loss_fn, theta)
 
 
-def tracking_overhead(lr: float = 0.4, steps: int = 3000, every: int = 150) -> dict[str, float]:
-    """Seconds of the chapter's Edge-of-Stability run with and without sharpness tracking."""
-    X, Y = digits(1000, seed=0)
-    loss_fn, theta0 = flatten(mlp([64, 64, 10], seed=0), X, Y)
-    gd(loss_fn, theta0, lr, 5, sharpness_every=1)  # warm-up: the first double backward is slow
-    start = time.perf_counter()
-    gd(loss_fn, theta0, lr, steps)
-    plain = time.perf_counter() - start
-    start = time.perf_counter()
-    gd(loss_fn, theta0, lr, steps, sharpness_every=every)
-    tracked = time.perf_counter() - start
-    return {"plain": plain, "tracked": tracked, "overhead": tracked / plain - 1}
+#: (name, widths, samples, GD steps to the benchmark's point) of the full run and of --smoke.
+FULL = [("digits MLP 64-32-10", [64, 32, 10], 1000, 200), ("digits MLP 64-64-10", [64, 64, 10], 1000, 200),
+        ("28x28 MLP 784-64-10", [784, 64, 10], 256, 100), ("28x28 MLP 784-256-256-10", [784, 256, 256, 10], 256, 100)]
+SMOKE = [("smoke 64-8-10", [64, 8, 10], 100, 5), ("smoke 784-8-10", [784, 8, 10], 32, 5)]
 
 
-def main() -> None:
-    result = hvp_cost()
-    print("Hessian-vector product vs gradient, tanh MLP 64-64-10 on 1000 digits (float64), medians of 30:")
-    print(f"  gradient             {1e3 * result['gradient']:7.2f} ms")
-    print(f"  HVP, kept graph      {1e3 * result['hvp_kept_graph']:7.2f} ms  = {result['ratio_kept_graph']:.2f} gradients")
-    print(f"  HVP, standalone call {1e3 * result['hvp_standalone']:7.2f} ms  = {result['ratio_standalone']:.2f} gradients")
-    for dtype in (torch.float64, torch.float32):
-        sl = slice_throughput(dtype=dtype)
-        print(f"slice_1d, 10^4 points, {dtype}: {sl['seconds']:.2f} s, {sl['points_per_second']:.0f} points/s "
-              f"= {sl['ratio_to_limit']:.2f} x the forward-pass limit ({sl['limit_points_per_second']:.0f}/s)")
-    tr = tracking_overhead()
-    print(f"gd 3000 steps, eta 0.4: {tr['plain']:.1f} s plain, {tr['tracked']:.1f} s with sharpness every 150 steps "
-          f"(+{tr['overhead']:.0%})")
+def run(smoke: bool = False, use_peers: bool | None = None, repeats: int | None = None) -> dict:
+    """Every comparison on every problem; returns the record (machine, versions, settings, rows).
+
+    ``use_peers``: call PyHessian and loss-landscapes (default: where installed, never in smoke
+    mode); without them PyHessian's algorithms run re-implemented and loss-landscapes is skipped.
+    """
+    if use_peers is None:
+        use_peers = not smoke and peers.version("pyhessian") is not None and peers.version("loss-landscapes") is not None
+    repeats = repeats or (1 if smoke else 3)
+    rows: list[Row] = []
+    for name, widths, n, steps in SMOKE if smoke else FULL:
+        p = problem(name, widths, n, steps=steps)
+        big = p.d > 100_000
+        _log(f"{name}: d = {p.d}")
+        rows += bench_tasks.top5(p, repeats, use_peers)
+        rows += bench_tasks.tracking(p, 2 if smoke else (4 if big else 10), use_peers)
+        probes, lanczos_steps = (2, 5) if smoke else ((3, 30) if big else (10, 50))
+        rows += bench_tasks.density_and_trace(p, probes, lanczos_steps, 1 if big else repeats, exact=p.d <= 5000,
+                                              use_peers=use_peers)
+        rows += bench_tasks.slices(p, 11 if smoke else 51, 2 if big else repeats, use_peers)
+        rows += bench_tasks.filter_biases(p, use_peers)
+    return {"machine": machine(), "versions": versions(), "smoke": smoke, "peers_called": use_peers,
+            "repeats": repeats, "torch_threads": torch.get_num_threads(), "rows": rows, "targets": targets(rows)}
+
+
+def _log(message: str) -> None:
+    if not os.environ.get("MSLIB_QUIET"):
+        print(message, flush=True)
+
+
+def machine() -> dict[str, object]:
+    """Where the numbers were measured."""
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of mslib, torch and the peers (None where a peer is not installed)."""
+    from importlib.metadata import version
+
+    return {"mslib": version("mslib"), "torch": torch.__version__, "scipy": version("scipy"),
+            "pyhessian": peers.version("pyhessian"), "loss-landscapes": peers.version("loss-landscapes")}
+
+
+def _get(rows: list[Row], problem: str, task: str, prefix: str) -> Row | None:
+    return next((r for r in rows if r["problem"] == problem and r["task"].startswith(task)
+                 and str(r["method"]).startswith(prefix)), None)
+
+
+def targets(rows: list[Row]) -> list[dict[str, object]]:
+    """Each target of the issue on each problem: the measured ratio, the goal and whether it is met."""
+    out = []
+
+    def add(problem, target, measured, goal):
+        out.append({"problem": problem, "target": target, "measured": measured, "goal": goal, "met": measured >= goal})
+
+    for problem in dict.fromkeys(r["problem"] for r in rows):
+        peer = _get(rows, problem, "top-5", "PyHessian")
+        loose, default = _get(rows, problem, "top-5", "mslib Lanczos, tol"), _get(rows, problem, "top-5", "mslib Lanczos, default")
+        add(problem, "top-5 at PyHessian's accuracy: x faster", peer["seconds"] / loose["seconds"], 3.0)
+        add(problem, "top-5 at mslib's default tol: x more accurate", peer["rel_error"] / max(default["rel_error"], 1e-16), 1000.0)
+        add(problem, "top-5 at mslib's default tol: x faster (no slower)", peer["seconds"] / default["seconds"], 1.0)
+        warm, cold = _get(rows, problem, "sharpness", "mslib warm"), _get(rows, problem, "sharpness", "mslib cold")
+        peer_cold = _get(rows, problem, "sharpness", "PyHessian")
+        add(problem, "tracking: cold / warm HVPs", cold["hvps"] / warm["hvps"], 2.0)
+        add(problem, "tracking: PyHessian cold / warm HVPs", peer_cold["hvps"] / warm["hvps"], 2.0)
+        for task, prefix in (("SLQ", "PyHessian"), ("Hutchinson", "PyHessian")):
+            ours, theirs = _get(rows, problem, task, "mslib"), _get(rows, problem, task, prefix)
+            add(problem, f"{task}: x faster", theirs["seconds"] / ours["seconds"], 1.0)
+        fast = _get(rows, problem, "51x51", "mslib slice_2d (first") or _get(rows, problem, "11x11", "mslib slice_2d (first")
+        ll = _get(rows, problem, "51x51", "loss-landscapes")
+        if ll is not None:
+            add(problem, "slice: x faster than loss-landscapes", ll["seconds"] / fast["seconds"],
+                2.0 if _get(rows, problem, "51x51", "forward")["d"] > 100_000 else 1.0)
+        add(problem, "slice: x the forward-pass limit", fast["x_forward_limit"], 1.1)
+    return out
+
+
+def report(record: dict) -> str:
+    """The record as plain-text tables: one line per measurement, then the targets."""
+    lines = [f"mslib benchmark ({'smoke' if record['smoke'] else 'full'}; peers called: {record['peers_called']}; "
+             f"medians of {record['repeats']}; torch threads {record['torch_threads']}); {record['versions']}"]
+    problem = None
+    for r in record["rows"]:
+        if r["problem"] != problem:
+            problem = r["problem"]
+            lines.append(f"\n{problem} (d = {r['d']})")
+        fields = [f"{r['task']:<32} {r['method']:<42}"]
+        if "seconds" in r:
+            fields.append(f"{1e3 * r['seconds']:10.1f} ms")
+        for key, fmt in (("hvps", "{:5.0f} HVPs"), ("rel_error", "rel.err {:.1e}"), ("x_forward_limit", "{:.2f} x limit"),
+                         ("m1", "m1 {:.4g}"), ("m2", "m2 {:.4g}"), ("trace", "tr {:.4g}"), ("exact_m1", "(exact m1 {:.4g}"),
+                         ("exact_m2", "m2 {:.4g}"), ("exact_trace", "tr {:.4g})"), ("rows_match_theta", "rows match theta: {}"),
+                         ("biases_equal_abs_theta", "biases = |b|: {}")):
+            if key in r and not (key.startswith("exact") and r["task"] not in ("SLQ density", "Hutchinson trace")):
+                fields.append(fmt.format(r[key]))
+        lines.append("  " + "  ".join(fields))
+    lines.append("\ntargets:")
+    for t in record["targets"]:
+        lines.append(f"  {t['problem']:<26} {t['target']:<52} {t['measured']:10.2f}  (goal >= {t['goal']:g})  "
+                     f"{'met' if t['met'] else 'MISSED'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m mslib.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds, no peers")
+    parser.add_argument("--out", help="write the record as JSON to this file")
+    parser.add_argument("--repeats", type=int, help="repeats of each measurement (default 3; 1 in smoke mode)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: comparable, and kind to a shared machine)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    record = run(smoke=args.smoke, repeats=args.repeats)
+    print(report(record))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(record, f, indent=1)
+    return record
 
 
 if __name__ == "__main__":
