@@ -125,14 +125,13 @@ def _blocks(lines: list[str]) -> list[_Block]:
 
 @dataclass(frozen=True)
 class _Found:
-    """An exercise with where it stands: its opening (and, gated, closing) block, its solution
-    (one block, or the gated start to end), and its check cell if any."""
+    """An exercise with where it stands: its opening (and, gated, closing) block and the lines of
+    its solution (one block, or the gated start to end)."""
 
     exercise: Exercise
     opening: _Block
     closing: _Block | None
     solution: tuple[int, int]
-    check_cell: _Block | None
 
 
 def _parse(source: Path) -> tuple[list[str], list[_Found]]:
@@ -177,7 +176,7 @@ def _parse(source: Path) -> tuple[list[str], list[_Found]]:
         if follows and blocks[i].name == "code-cell":
             check_cell = blocks[i]
         exercise = _exercise(source, len(found) + 1, block, statement, solution_open, has_code, check_cell, where)
-        found.append(_Found(exercise, block, closing, solution, check_cell if exercise.check else None))
+        found.append(_Found(exercise, block, closing, solution))
     return lines, found
 
 

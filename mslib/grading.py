@@ -27,12 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from . import feedback, sandbox
 from .assignments import Exercise, course_root, read_exercises
 
 KERNEL_NAME = "mslib-sandbox"
 TOTAL, CLASS = "(total)", "(class)"
+#: Output a cell may send back, in characters of its messages; more is dropped (a print loop
+#: cannot fill the grader's memory). Errors always come through.
+MAX_OUTPUT_CHARS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -154,14 +161,24 @@ def _verdicts(log: Path, labels: set[str]) -> dict[str, feedback.Feedback]:
     return verdicts
 
 
+class _CappedClient(NotebookClient):
+    """nbclient's client, keeping at most ``MAX_OUTPUT_CHARS`` of output per cell."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._output_chars: dict[int, int] = {}
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = self._output_chars.get(cell_index, 0) + len(json.dumps(msg["content"], default=str))
+        self._output_chars[cell_index] = size
+        if size > MAX_OUTPUT_CHARS and msg["msg_type"] != "error":
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
 async def run_notebook(notebook: nbformat.NotebookNode, labels: set[str], limits: Limits, kernels: Path) -> Run:
     """Execute ``notebook`` in a sandboxed kernel inside a fresh temporary folder, and collect the
     verdicts of the checks of ``labels``. Never raises for anything the notebook does."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
     work = Path(tempfile.mkdtemp(prefix="mslib-grade-"))
     root, log = work / "notebook", work / "refused.log"
     root.mkdir()
@@ -174,9 +191,9 @@ async def run_notebook(notebook: nbformat.NotebookNode, labels: set[str], limits
     def note_cell(cell, cell_index: int) -> None:
         current["cell"] = cell_index
 
-    client = NotebookClient(notebook, km=km, allow_errors=True, startup_timeout=120, kernel_name=KERNEL_NAME,
-                            timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
-                            on_cell_execute=note_cell)
+    client = _CappedClient(notebook, km=km, allow_errors=True, startup_timeout=120, kernel_name=KERNEL_NAME,
+                           timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+                           on_cell_execute=note_cell)
     running = lambda: f"cell {current['cell'] + 1}"  # noqa: E731  (counted from 1, as in JupyterLab)
     kernel_log = open(work / "kernel.log", "wb")
     try:
