@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from scipy.optimize import brentq
 from torch import Tensor
 
 from . import _checks, schedules, toys
-from .data import digits
+from .data import cluster_magnitudes, digits, power_law_magnitudes
 from .directions import parameter_mask, random_direction
 from .dynamics import gd
-from .feedback import Part, as_number, as_numbers, compare, pick, register, unpack
+from .feedback import AnswerError, Part, as_number, as_numbers, compare, pick, register, unpack
 from .growth import (
     curvature,
+    find_plateaus,
+    growth_exponent,
     growth_profile,
     quadratic_increase,
     quadratic_radius,
@@ -34,6 +36,7 @@ from .growth import (
 from .hessian import dense_hessian, sharpness
 from .nets import FlatLoss, flatten, mlp
 from .orbits import orbit_multiplier, period_two_orbit
+from .saturation import intermediate_exponent, intermediate_range, magnitude_network, mixture_loss
 
 
 def _float64(*values: float) -> Tensor:
@@ -307,4 +310,83 @@ def _decay_cosine(answer: Any) -> list[Part]:
         compare(entered, reference_entered, name="entered", atol=1,
                 too_large="is it the first step at which the loss is below 1e-10?",
                 too_small="the well can only catch the iterate once the step size is below its threshold"),
+    ]
+
+
+# --- Chapter 5: where the scales come from ---------------------------------------------------------
+
+
+def _first_layer_direction(loss_fn: FlatLoss, theta: Tensor, seed: int) -> Tensor:
+    """A random direction of the first-layer weights, as the chapter's exercises draw it."""
+    return random_direction(theta, seed=seed, mask=parameter_mask(loss_fn, [loss_fn.names[0]]))
+
+
+@functools.lru_cache
+def _three_cluster_plateaus() -> tuple[tuple[float, float], ...]:
+    r = cluster_magnitudes(2000, [1.0, 10.0, 1000.0], [0.7, 0.2, 0.1])
+    loss_fn, theta, _ = magnitude_network(r)
+    profile = growth_profile(loss_fn, theta, _first_layer_direction(loss_fn, theta, 0),
+                             torch.logspace(-5, 2.5, 76, dtype=torch.float64))
+    return tuple(find_plateaus(profile.ts, profile.increase))
+
+
+@register("ex-origin-three-clusters", expects="the plateaus found by mslib.find_plateaus (a list of (start, end) pairs)")
+def _three_clusters(answer: Any) -> list[Part]:
+    if isinstance(answer, (str, bytes)) or not isinstance(answer, Sequence):
+        raise AnswerError(f"the plateaus should be a list of (start, end) pairs, got {type(answer).__name__}")
+    found = [as_numbers(pair, "each plateau") for pair in answer]
+    if any(len(pair) != 2 for pair in found):
+        raise AnswerError("each plateau should be a (start, end) pair")
+    reference = _three_cluster_plateaus()
+    parts = [compare(len(found), len(reference), name="the number of plateaus",
+                     too_large="a plateau needs a gap between two scales wider than one cluster's own rise: which "
+                               "gaps are that wide?",
+                     too_small="is the grid log-spaced and wide enough (1e-5 to 10^2.5) to contain every scale?")]
+    if parts[0].ok:
+        overlap = all(start < ref_end and ref_start < end for (start, end), (ref_start, ref_end) in zip(found, reference))
+        parts.append(Part(overlap, "the plateau is not where the chapter's construction puts it: is the slice taken "
+                                   "at the teacher, along random_direction(theta, seed=0) masked to the first-layer "
+                                   "weights?"))
+    return parts
+
+
+@functools.lru_cache
+def _intermediate_exponents(alpha: float, activation: str) -> tuple[float, float]:
+    """The scalar model's and the network's mean exponent over the intermediate range, for the
+    power-law magnitudes of the chapter (seed 1) and its network (seed 2), direction seed 4."""
+    r = power_law_magnitudes(2000, alpha, seed=1)
+    grid = torch.logspace(-6, 1, 71, dtype=torch.float64)
+    low, high = intermediate_range(r)
+    inside = (grid >= low) & (grid <= high)
+    scalar = float(growth_exponent(grid, mixture_loss(grid, r))[inside].mean())
+    loss_fn, theta, _ = magnitude_network(r, seed=2, activation=activation)
+    network = intermediate_exponent(loss_fn, theta, _first_layer_direction(loss_fn, theta, 4),
+                                    torch.logspace(-7, 1, 81, dtype=torch.float64))
+    return scalar, network
+
+
+@register("ex-origin-relu", expects="the mean growth exponent of the ReLU network over the intermediate range (a number)")
+def _origin_relu(answer: Any) -> Part:
+    p = as_number(answer, "the exponent")
+    _, reference = _intermediate_exponents(1.0, "relu")
+    return compare(p, reference, name="the exponent", atol=0.05,
+                   too_large="is it the mean over the intermediate range only (saturation.intermediate_exponent)?",
+                   too_small="close to α = 1? Then the teacher still uses tanh: pass activation='relu' to "
+                             "magnitude_network")
+
+
+@register("ex-origin-alpha", expects="the mean growth exponents for α = 0.75, as a pair (scalar model, network)")
+def _origin_alpha(answer: Any) -> list[Part]:
+    scalar, network = (as_number(value, name) for value, name in
+                       zip(unpack(answer, ["scalar model", "network"], "the answer"), ["the scalar model's exponent", "the network's exponent"]))
+    reference_scalar, reference_network = _intermediate_exponents(0.75, "tanh")
+    return [
+        compare(scalar, reference_scalar, name="the scalar model's exponent", atol=0.02,
+                too_large="is the average taken over intermediate_range(r) only, not down to t = 0 where p = 2?",
+                too_small="is the average taken over intermediate_range(r) only, not out to where every sample "
+                          "has saturated?"),
+        compare(network, reference_network, name="the network's exponent", atol=0.05,
+                too_large="is the direction restricted to the first-layer weights, and the grid logspace(-7, 1, 81)?",
+                too_small="is the range the direction's own (preactivation_rates of the direction), not the "
+                          "magnitudes'?"),
     ]

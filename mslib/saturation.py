@@ -16,7 +16,9 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .nets import FlatLoss
+from .data import on_sphere
+from .growth import growth_profile
+from .nets import FlatLoss, flatten, teacher_student
 
 #: Per-sample loss profiles ``g(s)`` of the scalar model: bounded (``tanh2``) or not (``quadratic``).
 #:
@@ -91,3 +93,31 @@ def intermediate_range(rates: Tensor, *, margin: float = 10.0) -> tuple[float, f
     if not low < high:
         raise ValueError(f"the rates span too few scales for margin {margin}: {low:.3g} >= {high:.3g}")
     return low, high
+
+
+def magnitude_network(magnitudes: Tensor, *, seed: int = 0, n_inputs: int = 8, hidden: int = 16,
+                      perturbation: float = 0.3, activation: str = "tanh") -> tuple[FlatLoss, Tensor, Tensor]:
+    """The origin chapter's construction: inputs ``x_i = r_i z_i`` (``z_i`` uniform on the unit
+    sphere of R^n_inputs, seeded with ``seed``), labelled by a two-layer teacher
+    (``teacher_student`` seeded with ``seed + 1``).
+
+    Returns:
+        ``(loss_fn, theta_teacher, student_start)``: the MSE loss of the data, the teacher's flat
+        parameters (a minimum with loss 0, shape (d,)) and a student's start (d,).
+    """
+    X = on_sphere(magnitudes, n_inputs, seed=seed)
+    teacher, Y, student_start = teacher_student(X, hidden, seed=seed + 1, perturbation=perturbation,
+                                                activation=activation)
+    loss_fn, theta_teacher = flatten(teacher, X, Y)
+    return loss_fn, theta_teacher, student_start
+
+
+def intermediate_exponent(loss_fn: FlatLoss, theta: Tensor, direction: Tensor, ts, *, margin: float = 10.0) -> float:
+    """The mean growth exponent along ``direction`` over its ``intermediate_range`` (from the
+    direction's ``preactivation_rates``), measured by ``growth_profile`` on the grid ``ts``."""
+    profile = growth_profile(loss_fn, theta, direction, ts)
+    low, high = intermediate_range(preactivation_rates(loss_fn, direction), margin=margin)
+    inside = profile.exponent_between(low, high)
+    if inside.numel() == 0:
+        raise ValueError(f"ts has no point in the intermediate range [{low:.3g}, {high:.3g}]")
+    return float(inside.mean())

@@ -111,3 +111,15 @@ def test_scale_explorer_frame_draws_every_setting_and_picks_the_nearest():
     plt.close(fig)
     with pytest.raises(ValueError, match="profiles must not be empty"):
         frames.ScaleExplorerFrame({}, title=str)
+
+
+def test_magnitude_network_and_intermediate_exponent_follow_alpha():
+    r = mslib.power_law_magnitudes(1000, 1.0, seed=1)
+    loss_fn, theta, start = saturation.magnitude_network(r, seed=2)
+    assert float(loss_fn(theta)) == 0.0 and torch.allclose(loss_fn.X.norm(dim=1), r)
+    assert float(loss_fn(start)) > 0
+    v = mslib.random_direction(theta, seed=4, mask=mslib.parameter_mask(loss_fn, ["0.weight"]))
+    p = saturation.intermediate_exponent(loss_fn, theta, v, torch.logspace(-7, 1, 81, dtype=torch.float64))
+    assert p == pytest.approx(1.0, abs=0.2)
+    with pytest.raises(ValueError, match="no point in the intermediate range"):
+        saturation.intermediate_exponent(loss_fn, theta, v, torch.logspace(-9, -8, 5, dtype=torch.float64))
