@@ -8,17 +8,18 @@ converged reference) and task-specific values. ``python -m mslib.bench`` runs th
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
 
 from . import peers
 from .directions import filter_normalized_direction
-from .hessian import HessianOperator, WARM_KRYLOV, top_eigs
+from .hessian import HessianOperator, top_eigs
 from .landscape import slice_2d
 from .nets import FlatLoss
 from .spectrum import hutchinson_trace, spectral_density
@@ -86,10 +87,8 @@ def top5(p: Problem, repeats: int, use_peers: bool) -> list[Row]:
     for rep in range(repeats):
         for method in samples:
             if method.startswith("mslib"):
-                op_count = _counting_hessian()
                 kwargs = {"tol": 1e-2, "krylov": 12} if "1e-2" in method else {}
-                seconds, (values, _) = timed(lambda: top_eigs(p.loss_fn, p.theta, k=5, seed=rep, **kwargs))
-                hvps = op_count()
+                seconds, (values, _), hvps = _counted(lambda: top_eigs(p.loss_fn, p.theta, k=5, seed=rep, **kwargs))
             else:
                 seconds, (values, hvps) = timed(lambda: _pyhessian_top(p, 5, rep, use_peers))
             samples[method].append({"seconds": seconds, "hvps": hvps, "rel_error": rel_error(values, reference)})
@@ -110,43 +109,47 @@ def _pyhessian_top(p: Problem, top_n: int, seed: int, use_peers: bool) -> tuple[
     return values, op.products
 
 
-class _counting_hessian:
-    """Counts ``HessianOperator`` products made while it lives: call it to read and stop."""
+@contextlib.contextmanager
+def counting_products() -> Iterator[Callable[[], int]]:
+    """Counts the ``HessianOperator`` products made inside the block: yields a callable that
+    returns the count so far."""
+    count = [0]
+    original = HessianOperator.__call__
 
-    def __init__(self):
-        self.count = 0
-        self._original = HessianOperator.__call__
-        original = self._original
+    def counted(op: HessianOperator, v: Tensor) -> Tensor:
+        count[0] += 1
+        return original(op, v)
 
-        def counted(op, v):
-            self.count += 1
-            return original(op, v)
+    HessianOperator.__call__ = counted
+    try:
+        yield lambda: count[0]
+    finally:
+        HessianOperator.__call__ = original
 
-        HessianOperator.__call__ = counted
 
-    def __call__(self) -> int:
-        HessianOperator.__call__ = self._original
-        return self.count
+def _counted(f: Callable[[], object]) -> tuple[float, object, int]:
+    """Seconds of one call of ``f``, its result, and the Hessian-vector products it made."""
+    with counting_products() as count:
+        seconds, result = timed(f)
+    return seconds, result, count()
 
 
 def tracking(p: Problem, steps: int, use_peers: bool) -> list[Row]:
     """Sharpness after every step of GD (step size 1.5 / S): HVPs per measurement of Lanczos warm
-    started from the previous eigenvector (Krylov space ``WARM_KRYLOV``), cold Lanczos at the same
+    started from the previous eigenvector (stopping at ARPACK's residual test), cold ARPACK at the same
     tolerance, and PyHessian cold (top-1 at its defaults)."""
     from .hessian import loss_and_gradient, sharpness
 
     s0, vector = sharpness(p.loss_fn, p.theta)
     lr, theta = 1.5 / s0, p.theta.clone()
-    samples: dict[str, list[dict]] = {f"mslib warm (krylov {WARM_KRYLOV})": [], "mslib cold": [],
+    samples: dict[str, list[dict]] = {"mslib warm (early-stopping Lanczos)": [], "mslib cold (ARPACK)": [],
                                       "PyHessian cold, defaults": []}
     for k in range(steps):
         theta = theta - lr * loss_and_gradient(p.loss_fn, theta)[1]
-        count = _counting_hessian()
-        seconds, (s_warm, vector) = timed(lambda: sharpness(p.loss_fn, theta, v0=vector))
-        samples[f"mslib warm (krylov {WARM_KRYLOV})"].append({"seconds": seconds, "hvps": count(), "sharpness": s_warm})
-        count = _counting_hessian()
-        seconds, (s_cold, _) = timed(lambda: sharpness(p.loss_fn, theta))
-        samples["mslib cold"].append({"seconds": seconds, "hvps": count(), "sharpness": s_cold})
+        seconds, (s_warm, vector), hvps = _counted(lambda: sharpness(p.loss_fn, theta, v0=vector))
+        samples["mslib warm (early-stopping Lanczos)"].append({"seconds": seconds, "hvps": hvps, "sharpness": s_warm})
+        seconds, (s_cold, _), hvps = _counted(lambda: sharpness(p.loss_fn, theta))
+        samples["mslib cold (ARPACK)"].append({"seconds": seconds, "hvps": hvps, "sharpness": s_cold})
         step_problem = Problem(p.name, p.model, p.X, p.Y, p.loss_fn, theta)
         seconds, (values, hvps) = timed(lambda: _pyhessian_top(step_problem, 1, k, use_peers))
         samples["PyHessian cold, defaults"].append({"seconds": seconds, "hvps": hvps, "sharpness": values[0]})

@@ -124,24 +124,65 @@ def top_eigs(
     return values, vectors
 
 
-#: Krylov space of a warm-started sharpness measurement (ARPACK's default, 20, suits cold starts).
+#: Krylov space of a warm-started ARPACK run, after the early-stopping Lanczos (``WARM_STEPS``) failed.
 WARM_KRYLOV = 10
+#: Most Lanczos steps of a warm-started sharpness measurement before it hands over to ARPACK.
+WARM_STEPS = 24
 
 
 def sharpness(loss_fn: LossFn, theta: Tensor, *, v0: Tensor | None = None, tol: float = 1e-4) -> tuple[float, Tensor]:
     """``S(theta) = lambda_max(H(theta))`` and its unit eigenvector (d,), for any dimension.
 
     Uses the dense Hessian when d < ``DENSE_LIMIT`` (exact, and Lanczos needs k < d) and
-    ``top_eigs`` otherwise; ``v0`` warm-starts Lanczos from a previous eigenvector, in a smaller
-    Krylov space (``WARM_KRYLOV``).
+    ``top_eigs`` otherwise. ``v0`` warm-starts from a previous eigenvector: Lanczos then stops as
+    soon as the top Ritz pair's residual is below ``tol`` times its value (ARPACK's test), which
+    takes a few products when ``v0`` is close; after ``WARM_STEPS`` steps it hands over to ARPACK
+    from the best Ritz vector, in a Krylov space of ``WARM_KRYLOV``.
     """
     theta = _checks.flat_vector("theta", theta)
     if theta.numel() < DENSE_LIMIT:
         values, vectors = torch.linalg.eigh(dense_hessian(loss_fn, theta))
         return float(values[-1]), vectors[:, -1]
-    krylov = None if v0 is None else min(WARM_KRYLOV, theta.numel() - 1)
-    values, vectors = top_eigs(loss_fn, theta, k=1, tol=tol, v0=v0, krylov=krylov)
+    if v0 is None:
+        values, vectors = top_eigs(loss_fn, theta, k=1, tol=tol)
+        return float(values[0]), vectors[:, 0]
+    v0 = _checks.nonzero_vector("v0", v0, theta.numel()).to(theta)
+    value, vector, converged = _early_stopping_lanczos(HessianOperator(loss_fn, theta), v0, tol, WARM_STEPS)
+    if converged:
+        return value, vector
+    values, vectors = top_eigs(loss_fn, theta, k=1, tol=tol, v0=vector, krylov=min(WARM_KRYLOV, theta.numel() - 1))
     return float(values[0]), vectors[:, 0]
+
+
+def _early_stopping_lanczos(op: HessianOperator, v0: Tensor, tol: float, steps: int) -> tuple[float, Tensor, bool]:
+    """The largest Ritz value, its unit Ritz vector (d,) and whether it converged: Lanczos with full
+    reorthogonalization from ``v0``, stopped once ``beta_j |s_j| <= tol |value|`` (the residual
+    norm of the Ritz pair), or after ``steps`` products."""
+    dtype = op._theta.dtype
+    basis = v0.new_empty((steps, op.dim), dtype=dtype)
+    basis[0] = v0 / v0.norm()
+    alphas: list[float] = []
+    betas: list[float] = []
+    for j in range(steps):
+        w = op(basis[j])
+        alphas.append(float(w @ basis[j]))
+        Q = basis[: j + 1]
+        for _ in range(2):  # full reorthogonalization, twice is enough
+            w = w - Q.T @ (Q @ w)
+        beta = float(w.norm())
+        T = torch.diag(torch.tensor(alphas, dtype=torch.float64))
+        if betas:
+            off = torch.tensor(betas, dtype=torch.float64)
+            T = T + torch.diag(off, 1) + torch.diag(off, -1)
+        ritz, S = torch.linalg.eigh(T)
+        value, s = float(ritz[-1]), S[:, -1]
+        vector = s.to(dtype) @ Q
+        if beta * abs(float(s[-1])) <= tol * abs(value) or beta == 0 or j == steps - 1:
+            converged = beta * abs(float(s[-1])) <= tol * abs(value) or beta == 0
+            return value, vector / vector.norm(), converged
+        betas.append(beta)
+        basis[j + 1] = w / beta
+    raise AssertionError("unreachable")
 
 
 def sharpness_along(loss_fn: LossFn, thetas: Tensor) -> Tensor:

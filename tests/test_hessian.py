@@ -101,3 +101,16 @@ def test_top_eigs_warm_start_in_a_small_krylov_space(small_net):
     assert float(warm[0]) == pytest.approx(float(values[0]), rel=1e-8)
     with pytest.raises(ValueError, match="krylov"):
         mslib.top_eigs(loss_fn, theta, k=2, krylov=2)
+
+
+def test_warm_sharpness_stops_early_and_agrees(small_net):
+    from mslib.bench_tasks import counting_products
+
+    loss_fn, theta = small_net
+    reference, vectors = mslib.top_eigs(loss_fn, theta, k=1, tol=1e-12)
+    nearby = vectors[:, 0] + 1e-3 * mslib.random_direction(theta, seed=5)
+    with counting_products() as count:
+        value, vector = mslib.sharpness(loss_fn, theta, v0=nearby, tol=1e-6)
+    assert abs(value - float(reference[0])) < 1e-8 * abs(float(reference[0]))
+    assert abs(float(vector @ vectors[:, 0])) > 1 - 1e-6
+    assert count() < 10
