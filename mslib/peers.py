@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
+import warnings
 from typing import Callable, Iterator
 
 import numpy as np
@@ -126,7 +127,9 @@ class PyHessian:
         self._module.hessian_vector_product = counted
         torch.set_default_dtype(torch.float64)
         try:
-            yield
+            with warnings.catch_warnings():  # PyHessian's own loss.backward(create_graph=True); release() breaks the cycle
+                warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
+                yield
         finally:
             self._module.hessian_vector_product = original
             torch.set_default_dtype(default)
