@@ -99,7 +99,7 @@ def run(smoke: bool = False, use_peers: bool | None = None, repeats: int | None 
         rows += bench_tasks.top5(p, repeats, use_peers)
         rows += bench_tasks.tracking(p, 2 if smoke else (4 if big else 10), use_peers)
         probes, lanczos_steps = (2, 5) if smoke else ((3, 30) if big else (10, 50))
-        rows += bench_tasks.density_and_trace(p, probes, lanczos_steps, 1 if big else repeats, exact=p.d <= 5000,
+        rows += bench_tasks.density_and_trace(p, probes, lanczos_steps, 2 if big else repeats, exact=p.d <= 5000,
                                               use_peers=use_peers)
         rows += bench_tasks.slices(p, 11 if smoke else 51, 2 if big else repeats, use_peers)
         rows += bench_tasks.filter_biases(p, use_peers)

@@ -34,29 +34,43 @@ def _first_count(loss_fn: FlatLoss) -> int:
     return sum(1 for name in loss_fn.names if name.startswith("0."))
 
 
-def plane_loss(loss_fn: FlatLoss, theta: Tensor, directions: Tensor) -> Callable[[Tensor], Tensor]:
-    """``f(c) = loss_fn(theta + c @ directions)`` for coefficients ``c`` of shape (m,), with the
-    first layer's products precomputed; ``directions`` has shape (m, d). ``f`` is vmappable.
+#: Elements of the (points, n, h) pre-activations one batch may hold (2 MiB in float64): larger
+#: batches spill out of the cache, and the element-wise work after the first layer dominates.
+BATCH_ELEMENTS = 2**18
 
-    Precomputation costs m + 1 first-layer products on the data; every call then costs the layers
-    after the first plus m + 1 scaled (n, h) additions.
+
+class PlaneLoss:
+    """``loss_fn(theta + c @ directions)`` for rows ``c`` of coefficients (b, m), with the first
+    layer's products precomputed; ``directions`` has shape (m, d).
+
+    Precomputation costs m + 1 first-layer products on the data; each batch of points then costs
+    one fused ``base + C @ slopes`` for the pre-activations and the layers after the first.
     """
-    first = _first_count(loss_fn)
-    split = sum(loss_fn.sizes[:first])
-    names, shapes, sizes = loss_fn.names[first:], loss_fn.shapes[first:], loss_fn.sizes[first:]
-    tail = loss_fn.model[1:]
-    with torch.no_grad():
-        base = _pre_activations(loss_fn, theta)  # (n, h)
-        slopes = torch.stack([_pre_activations(loss_fn, u) for u in directions])  # (m, n, h)
-    rest0, rest_dirs = theta[split:], directions[:, split:]
 
-    def f(c: Tensor) -> Tensor:
-        Z = base + torch.tensordot(c, slopes, dims=1)
-        rest = rest0 + c @ rest_dirs
-        params = {name: part.view(shape) for name, part, shape in zip(names, torch.split(rest, sizes), shapes)}
-        return loss_fn._average(functional_call(tail, params, (Z,)), loss_fn.Y)
+    def __init__(self, loss_fn: FlatLoss, theta: Tensor, directions: Tensor):
+        first = _first_count(loss_fn)
+        split = sum(loss_fn.sizes[:first])
+        self._loss_fn = loss_fn
+        self._names, self._shapes, self._sizes = loss_fn.names[first:], loss_fn.shapes[first:], loss_fn.sizes[first:]
+        self._tail = loss_fn.model[1:]
+        with torch.no_grad():
+            base = _pre_activations(loss_fn, theta)  # (n, h)
+            self._shape = base.shape
+            self._base = base.reshape(1, -1)
+            self._slopes = torch.stack([_pre_activations(loss_fn, u).reshape(-1) for u in directions])  # (m, n h)
+        self._rest0, self._rest_dirs = theta[split:], directions[:, split:]
+        #: points per batch that keep the pre-activations within ``BATCH_ELEMENTS``
+        self.batch = max(1, BATCH_ELEMENTS // base.numel())
 
-    return f
+    def __call__(self, C: Tensor) -> Tensor:
+        """The loss at each row of ``C`` (b, m); shape (b,)."""
+        Z = torch.addmm(self._base, C, self._slopes).view(C.shape[0], *self._shape)
+        rest = self._rest0 + C @ self._rest_dirs
+        return torch.vmap(self._after_first)(Z, rest)
+
+    def _after_first(self, Z: Tensor, rest: Tensor) -> Tensor:
+        params = {n: part.view(shape) for n, part, shape in zip(self._names, torch.split(rest, self._sizes), self._shapes)}
+        return self._loss_fn._average(functional_call(self._tail, params, (Z,)), self._loss_fn.Y)
 
 
 def _pre_activations(loss_fn: FlatLoss, theta: Tensor) -> Tensor:

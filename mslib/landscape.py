@@ -24,8 +24,9 @@ def _evaluate(loss_fn: LossFn, theta: Tensor, directions: Tensor, coefficients: 
     """``loss_fn(theta + c @ directions)`` for each row ``c`` of ``coefficients`` (n, m);
     ``directions`` has shape (m, d). Returns shape (n,), float64."""
     if first_layer.applies(loss_fn):
-        batched = torch.vmap(first_layer.plane_loss(loss_fn, theta, directions))
+        batched = first_layer.PlaneLoss(loss_fn, theta, directions)
         rows = lambda a, b: coefficients[a:b]  # noqa: E731
+        chunk_size = min(chunk_size, batched.batch)
     else:
         batched = torch.vmap(loss_fn)
         rows = lambda a, b: theta + coefficients[a:b] @ directions  # noqa: E731
