@@ -20,20 +20,12 @@ from mslib import assignments, classroom, feedback, grading
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = assignments.chapters_with_exercises(ROOT)
-#: Chapters whose own change adopts the exercise convention; the xfail is strict, so it fails once
-#: the chapter follows the convention, and the entry must then go. (Empty: every chapter follows it.)
-ADOPTING: dict[str, str] = {}
-
-
-def _chapter_param(source: Path):
-    marks = [pytest.mark.xfail(reason=ADOPTING[source.stem], strict=True)] if source.stem in ADOPTING else []
-    return pytest.param(source, id=source.stem, marks=marks)
 
 
 # --- the convention --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("source", [_chapter_param(source) for source in CHAPTERS])
+@pytest.mark.parametrize("source", CHAPTERS, ids=[source.stem for source in CHAPTERS])
 def test_every_exercise_follows_the_convention(source):
     """Title, label, difficulty, minutes, a gated solution and, for code, a registered check."""
     exercises = assignments.read_exercises(source)
