@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .hessian import HessianOperator
+from .hessian import HessianOperator, orthogonalize
 
 LossFn = Callable[[Tensor], Tensor]
 
@@ -113,7 +113,8 @@ def hutchinson_trace(loss_fn: LossFn, theta: Tensor, *, probes: int = 100, seed:
 def _lanczos(op: HessianOperator, v: Tensor, steps: int) -> tuple[Tensor, Tensor]:
     """Lanczos with full reorthogonalization from the unit vector ``v``: the diagonal (m,) and
     off-diagonal (m - 1,) of the tridiagonal matrix, in float64. The basis lives in one
-    preallocated (steps, d) matrix, so reorthogonalizing is two matrix-vector products."""
+    preallocated (steps, d) matrix, so reorthogonalizing is two matrix-vector products (four
+    when ``orthogonalize`` repeats its pass)."""
     basis = v.new_empty((steps, v.numel()))
     basis[0] = v
     alphas: list[float] = []
@@ -123,9 +124,7 @@ def _lanczos(op: HessianOperator, v: Tensor, steps: int) -> tuple[Tensor, Tensor
         alpha = float(w @ basis[j])
         alphas.append(alpha)
         w = w - alpha * basis[j] - (betas[-1] * basis[j - 1] if j > 0 else 0)
-        Q = basis[: j + 1]
-        for _ in range(2):  # twice is enough (Kahan-Parlett)
-            w = w - Q.T @ (Q @ w)
+        w = orthogonalize(w, basis[: j + 1])
         beta = float(w.norm())
         if j == steps - 1 or beta < 1e-10 * max(abs(a) for a in alphas):
             break
