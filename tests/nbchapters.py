@@ -29,7 +29,13 @@ os.environ.setdefault(STRICT_ENV, "1")
 
 
 def is_executable(source: Path) -> bool:
-    return "{code-cell}" in source.read_text()
+    """A MyST notebook: its front matter names a kernel (as MyST-NB decides; a page that only shows
+    a ``{code-cell}`` inside an example fence is not one)."""
+    text = source.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        return False
+    front_matter = text.split("---\n", 2)[1]
+    return "kernelspec:" in front_matter
 
 
 class TocFile(pytest.File):
