@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 from torch import Tensor
 
 from . import _checks
+from .lanczos import top_ritz_pairs
 
 LossFn = Callable[[Tensor], Tensor]
 
@@ -49,7 +50,11 @@ class HessianOperator:
 
     def __call__(self, v: Tensor) -> Tensor:
         """``H @ v`` for ``v`` of shape (d,)."""
-        v = _checks.flat_vector("v", v, self.dim).to(self._theta)
+        return self.matvec(_checks.flat_vector("v", v, self.dim).to(self._theta))
+
+    def matvec(self, v: Tensor) -> Tensor:
+        """``H @ v`` without checking ``v`` (a finite (d,) tensor of theta's dtype): for the inner
+        loops of Lanczos, where the check would cost about 5% of a product on large networks."""
         self.products += 1
         if not self._grad.requires_grad:  # the loss is affine in theta: H = 0
             return torch.zeros_like(v)
@@ -73,22 +78,34 @@ def dense_hessian(loss_fn: LossFn, theta: Tensor) -> Tensor:
     return HessianOperator(loss_fn, theta).dense()
 
 
+#: How ``top_eigs`` finds eigenpairs: ARPACK's restarted Lanczos, or Lanczos without restarts.
+METHODS = ("arpack", "lanczos")
+
+
 def top_eigs(
     loss_fn: LossFn, theta: Tensor, k: int = 1, tol: float = 1e-4, *, v0: Tensor | None = None, seed: int = 0,
-    krylov: int | None = None,
+    krylov: int | None = None, method: str = "arpack",
 ) -> tuple[Tensor, Tensor]:
-    """The ``k`` largest (algebraic) Hessian eigenvalues at ``theta`` by Lanczos.
-
-    Runs ARPACK's implicitly restarted Lanczos (``scipy.sparse.linalg.eigsh``) on Hessian-vector
-    products, in float64 whatever the dtype of ``theta``.
+    """The ``k`` largest (algebraic) Hessian eigenvalues at ``theta`` by Lanczos, in float64 whatever
+    the dtype of ``theta``.
 
     Args:
         k: how many eigenpairs; must be smaller than the dimension d.
-        tol: ARPACK's relative residual tolerance (0 means machine precision).
+        tol: relative residual tolerance, ARPACK's test ``||H u - value u|| <= tol |value|`` for each
+            pair (0 means machine precision). The eigenvalues' own errors are much smaller, about the
+            squared residual over the gap to the next eigenvalue.
         v0: starting vector of shape (d,), e.g. the previous eigenvector along a trajectory;
             by default a Gaussian vector drawn with ``seed`` (so results are reproducible).
-        krylov: the Krylov space size (ARPACK's ``ncv``, > k); by default ARPACK's
-            ``max(2k + 1, 20)``. A warm start from a good ``v0`` converges in a smaller space.
+        krylov: the Krylov space size (> k). For ``"arpack"`` ARPACK's ``ncv``, by default
+            ``max(2k + 1, 20)``; a warm start from a good ``v0`` converges in a smaller space. For
+            ``"lanczos"`` the most steps before handing over to ARPACK, by default ``max(4k, 40)``.
+        method: ``"arpack"`` (default): ARPACK's implicitly restarted Lanczos
+            (``scipy.sparse.linalg.eigsh``), robust for many eigenvalues or tight tolerances.
+            ``"lanczos"``: Lanczos without restarts and with partial reorthogonalization, stopped as
+            soon as the k pairs pass the test (``lanczos.top_ritz_pairs``); for a few eigenvalues at
+            a loose tolerance it needs fewer products, and less work per product on large networks
+            (the book's Performance appendix compares the two). It hands over to ARPACK (from the sum of its Ritz vectors) if it has not converged within
+            ``krylov`` steps.
 
     Returns:
         ``values`` of shape (k,), descending, and ``vectors`` of shape (d, k), unit columns.
@@ -99,21 +116,34 @@ def top_eigs(
         raise ValueError(f"k must be smaller than the dimension d={d} for Lanczos, got k={k}; use dense_hessian")
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
         raise ValueError(f"tol must be a number in [0, 1), got {tol}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if krylov is not None:
+        krylov = min(_checks.count("krylov", krylov, minimum=k + 1), d)
     if v0 is None:
         generator = torch.Generator().manual_seed(seed)
         v0 = torch.randn(d, generator=generator, dtype=torch.float64)
     else:
         v0 = _checks.nonzero_vector("v0", v0, d)
     op = HessianOperator(loss_fn, theta)
+    if method == "lanczos":
+        values, vectors, converged = top_ritz_pairs(op.matvec, v0.to(theta), k, tol, krylov or min(max(4 * k, 40), d))
+        if converged:
+            return values.to(device=theta.device), vectors
+        v0, krylov = vectors.sum(dim=1), None
+    return _arpack(op, k, tol, v0, krylov)
+
+
+def _arpack(op: HessianOperator, k: int, tol: float, v0: Tensor, krylov: int | None) -> tuple[Tensor, Tensor]:
+    """ARPACK's ``k`` largest eigenpairs of ``op`` from ``v0`` (d,) in a Krylov space of ``krylov``:
+    values (k,) descending, vectors (d, k)."""
+    theta = op._theta
 
     def matvec(x: np.ndarray) -> np.ndarray:
         v = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64).reshape(-1)).to(theta)
-        return op(v).double().cpu().numpy()
+        return op.matvec(v).double().cpu().numpy()
 
-    operator = LinearOperator((d, d), matvec=matvec, dtype=np.float64)
-    if krylov is not None:
-        _checks.count("krylov", krylov, minimum=k + 1)
-        krylov = min(krylov, d)
+    operator = LinearOperator((op.dim, op.dim), matvec=matvec, dtype=np.float64)
     # ARPACK's BLAS threads busy-wait between calls and steal the cores that torch needs for the
     # Hessian-vector products: one BLAS thread makes a Lanczos run about 2.5x faster on 2 cores.
     with threadpool_limits(1, user_api="blas"):
@@ -147,52 +177,11 @@ def sharpness(loss_fn: LossFn, theta: Tensor, *, v0: Tensor | None = None, tol: 
         values, vectors = top_eigs(loss_fn, theta, k=1, tol=tol)
         return float(values[0]), vectors[:, 0]
     v0 = _checks.nonzero_vector("v0", v0, theta.numel()).to(theta)
-    value, vector, converged = _early_stopping_lanczos(HessianOperator(loss_fn, theta), v0, tol, WARM_STEPS)
-    if converged:
-        return value, vector
-    values, vectors = top_eigs(loss_fn, theta, k=1, tol=tol, v0=vector, krylov=min(WARM_KRYLOV, theta.numel() - 1))
+    op = HessianOperator(loss_fn, theta)
+    values, vectors, converged = top_ritz_pairs(op.matvec, v0, 1, tol, WARM_STEPS)
+    if not converged:
+        values, vectors = _arpack(op, 1, tol, vectors[:, 0], min(WARM_KRYLOV, theta.numel() - 1))
     return float(values[0]), vectors[:, 0]
-
-
-def orthogonalize(w: Tensor, Q: Tensor) -> Tensor:
-    """``w`` (d,) minus its projection on the orthonormal rows of ``Q`` (k, d): classical
-    Gram-Schmidt, repeated once only when the first pass removed most of ``w`` (the DGKS test that
-    ARPACK uses), so that Lanczos reads its basis once per step in the usual case."""
-    norm = w.norm()
-    w = w - Q.T @ (Q @ w)
-    if w.norm() < 0.7071 * norm:
-        w = w - Q.T @ (Q @ w)
-    return w
-
-
-def _early_stopping_lanczos(op: HessianOperator, v0: Tensor, tol: float, steps: int) -> tuple[float, Tensor, bool]:
-    """The largest Ritz value, its unit Ritz vector (d,) and whether it converged: Lanczos with full
-    reorthogonalization from ``v0``, stopped once ``beta_j |s_j| <= tol |value|`` (the residual
-    norm of the Ritz pair), or after ``steps`` products."""
-    dtype = op._theta.dtype
-    basis = v0.new_empty((steps, op.dim), dtype=dtype)
-    basis[0] = v0 / v0.norm()
-    alphas: list[float] = []
-    betas: list[float] = []
-    for j in range(steps):
-        w = op(basis[j])
-        alphas.append(float(w @ basis[j]))
-        Q = basis[: j + 1]
-        w = orthogonalize(w, Q)
-        beta = float(w.norm())
-        T = torch.diag(torch.tensor(alphas, dtype=torch.float64))
-        if betas:
-            off = torch.tensor(betas, dtype=torch.float64)
-            T = T + torch.diag(off, 1) + torch.diag(off, -1)
-        ritz, S = torch.linalg.eigh(T)
-        value, s = float(ritz[-1]), S[:, -1]
-        vector = s.to(dtype) @ Q
-        if beta * abs(float(s[-1])) <= tol * abs(value) or beta == 0 or j == steps - 1:
-            converged = beta * abs(float(s[-1])) <= tol * abs(value) or beta == 0
-            return value, vector / vector.norm(), converged
-        betas.append(beta)
-        basis[j + 1] = w / beta
-    raise AssertionError("unreachable")
 
 
 def sharpness_along(loss_fn: LossFn, thetas: Tensor) -> Tensor:

@@ -17,7 +17,8 @@ import torch
 from torch import Tensor
 
 from . import _checks
-from .hessian import HessianOperator, orthogonalize
+from .hessian import HessianOperator
+from .lanczos import Lanczos
 
 LossFn = Callable[[Tensor], Tensor]
 
@@ -75,7 +76,7 @@ def spectral_density(loss_fn: LossFn, theta: Tensor, *, probes: int = 10, steps:
     Args:
         probes: how many Rademacher probe vectors (the estimate's noise falls as 1/sqrt(probes)).
         steps: Lanczos steps per probe (m; capped at d). Costs ``probes * steps`` Hessian-vector
-            products; full reorthogonalization keeps the nodes clean.
+            products; partial reorthogonalization (``lanczos.Lanczos``) keeps the nodes free of ghosts.
         seed: seed of the probes.
     """
     op = HessianOperator(loss_fn, theta)
@@ -86,9 +87,10 @@ def spectral_density(loss_fn: LossFn, theta: Tensor, *, probes: int = 10, steps:
     all_nodes, all_weights = [], []
     for _ in range(probes):
         v = (torch.randint(0, 2, (d,), generator=generator, dtype=torch.float64) * 2 - 1) / math.sqrt(d)
-        alphas, betas = _lanczos(op, v.to(theta), steps)
-        T = torch.diag(alphas) + torch.diag(betas, 1) + torch.diag(betas, -1)
-        nodes, vectors = torch.linalg.eigh(T)
+        run = Lanczos(op.matvec, v.to(theta), steps)
+        while not run.done:
+            run.step()
+        nodes, vectors = torch.linalg.eigh(run.tridiagonal())
         weights = vectors[0] ** 2
         pad = steps - len(nodes)  # an early, exact stop leaves fewer nodes: pad with zero weight
         all_nodes.append(torch.cat([nodes, nodes.new_zeros(pad)]))
@@ -105,30 +107,6 @@ def hutchinson_trace(loss_fn: LossFn, theta: Tensor, *, probes: int = 100, seed:
     samples = []
     for _ in range(probes):
         v = (torch.randint(0, 2, (op.dim,), generator=generator, dtype=torch.float64) * 2 - 1).to(theta)
-        samples.append(float(v @ op(v)))
+        samples.append(float(v @ op.matvec(v)))
     values = torch.tensor(samples, dtype=torch.float64)
     return float(values.mean()), values
-
-
-def _lanczos(op: HessianOperator, v: Tensor, steps: int) -> tuple[Tensor, Tensor]:
-    """Lanczos with full reorthogonalization from the unit vector ``v``: the diagonal (m,) and
-    off-diagonal (m - 1,) of the tridiagonal matrix, in float64. The basis lives in one
-    preallocated (steps, d) matrix, so reorthogonalizing is two matrix-vector products (four
-    when ``orthogonalize`` repeats its pass)."""
-    basis = v.new_empty((steps, v.numel()))
-    basis[0] = v
-    alphas: list[float] = []
-    betas: list[float] = []
-    w = op(v)
-    for j in range(steps):
-        alpha = float(w @ basis[j])
-        alphas.append(alpha)
-        w = w - alpha * basis[j] - (betas[-1] * basis[j - 1] if j > 0 else 0)
-        w = orthogonalize(w, basis[: j + 1])
-        beta = float(w.norm())
-        if j == steps - 1 or beta < 1e-10 * max(abs(a) for a in alphas):
-            break
-        betas.append(beta)
-        basis[j + 1] = w / beta
-        w = op(basis[j + 1])
-    return torch.tensor(alphas, dtype=torch.float64), torch.tensor(betas, dtype=torch.float64)

@@ -67,7 +67,7 @@ def test_sharpness_on_tiny_and_large_problems(small_net):
 @pytest.mark.parametrize(
     "kwargs, match",
     [({"k": 0}, "k"), ({"k": 460}, "k must be smaller"), ({"k": 2.5}, "k"), ({"tol": -1.0}, "tol"),
-     ({"v0": torch.zeros(460, dtype=torch.float64)}, "v0")],
+     ({"v0": torch.zeros(460, dtype=torch.float64)}, "v0"), ({"method": "power"}, "method must be one of")],
 )
 def test_top_eigs_rejects_bad_input(small_net, kwargs, match):
     loss_fn, theta = small_net
@@ -114,3 +114,28 @@ def test_warm_sharpness_stops_early_and_agrees(small_net):
     assert abs(value - float(reference[0])) < 1e-8 * abs(float(reference[0]))
     assert abs(float(vector @ vectors[:, 0])) > 1 - 1e-6
     assert count() < 10
+
+
+def test_top_eigs_lanczos_method_matches_the_dense_spectrum(small_net):
+    from mslib.bench_tasks import counting_products
+
+    loss_fn, theta = small_net
+    exact = torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss_fn, theta)).flip(0)[:5]
+    with counting_products() as count:
+        values, vectors = mslib.top_eigs(loss_fn, theta, k=5, tol=1e-8, method="lanczos")
+    assert values.shape == (5,) and vectors.shape == (theta.numel(), 5)
+    assert float(((values - exact).abs() / exact.abs()).max()) < 1e-10
+    residuals = torch.stack([mslib.hvp(loss_fn, theta, u) for u in vectors.T], 1) - vectors * values
+    assert float(residuals.norm(dim=0).max()) <= 1e-8 * float(values[0]) * 1.01
+    assert count() <= 40, "no restart: it stopped inside its Krylov space"
+
+
+def test_top_eigs_lanczos_hands_over_to_arpack_when_its_space_is_too_small(small_net):
+    from mslib.bench_tasks import counting_products
+
+    loss_fn, theta = small_net
+    exact = torch.linalg.eigvalsh(torch.autograd.functional.hessian(loss_fn, theta)).flip(0)[:3]
+    with counting_products() as count:
+        values, _ = mslib.top_eigs(loss_fn, theta, k=3, tol=1e-10, method="lanczos", krylov=4)
+    assert float(((values - exact).abs() / exact.abs()).max()) < 1e-8
+    assert count() > 4, "four Lanczos steps cannot resolve three eigenvalues to 1e-10: ARPACK took over"
