@@ -72,6 +72,7 @@ def test_benchmark_smoke_mode_writes_its_record(tmp_path):
     tasks = {r["task"] for r in saved["rows"]}
     assert {"top-5 eigenvalues", "sharpness tracking (per GD step)", "SLQ density", "Hutchinson trace",
             "11x11 slice", "filter normalization"} <= tasks
-    top5 = [r for r in record["rows"] if r["task"] == "top-5 eigenvalues" and r["method"].startswith("mslib Lanczos, default")]
-    assert all(r["rel_error"] < 1e-6 for r in top5)
+    top5 = [r for r in record["rows"] if r["task"] == "top-5 eigenvalues"]
+    assert all(r["rel_error"] < 1e-6 for r in top5 if r["method"].startswith("mslib ARPACK, default"))
+    assert all(r["rel_error"] < 3e-2 for r in top5 if r["method"].startswith("mslib Lanczos, tol 1e-2"))
     assert all(t["measured"] > 0 for t in saved["targets"])
