@@ -34,8 +34,8 @@ def _first_count(loss_fn: FlatLoss) -> int:
     return sum(1 for name in loss_fn.names if name.startswith("0."))
 
 
-#: Elements of the (points, n, h) pre-activations one batch may hold (2 MiB in float64): larger
-#: batches spill out of the cache, and the element-wise work after the first layer dominates.
+#: How many elements of the pre-activations, shape (points, n, h), one batch may hold, 2 MiB in
+#: float64; larger batches spill out of the cache, and the element-wise work after the first layer dominates.
 BATCH_ELEMENTS = 2**18
 
 

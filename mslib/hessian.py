@@ -78,7 +78,7 @@ def dense_hessian(loss_fn: LossFn, theta: Tensor) -> Tensor:
     return HessianOperator(loss_fn, theta).dense()
 
 
-#: How ``top_eigs`` finds eigenpairs: ARPACK's restarted Lanczos, or Lanczos without restarts.
+#: The ways ``top_eigs`` finds eigenpairs, ARPACK's restarted Lanczos or Lanczos without restarts.
 METHODS = ("arpack", "lanczos")
 
 

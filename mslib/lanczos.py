@@ -1,4 +1,4 @@
-"""Lanczos with full reorthogonalization: the engine under ``top_eigs(method="lanczos")``, warm-started
+"""Lanczos with reorthogonalization: the engine under ``top_eigs(method="lanczos")``, warm-started
 ``sharpness`` and stochastic Lanczos quadrature.
 
 m products from a unit vector q_0 build an orthonormal basis Q (m, d) of the Krylov space
@@ -75,12 +75,14 @@ class Lanczos:
 
     @property
     def invariant(self) -> bool:
-        """Whether the Krylov space is invariant under H (last beta ~ 0): its Ritz pairs are exact."""
+        """True when the Krylov space is invariant under H (the last beta is about 0), so that its
+        Ritz pairs are exact."""
         return len(self) > 0 and self.betas[-1] <= 1e-10 * max(abs(a) for a in self.alphas)
 
     @property
     def done(self) -> bool:
-        """No further step: the basis is full, or the Krylov space is invariant."""
+        """True when no further step can be taken, because the basis is full or the Krylov space
+        is invariant."""
         return len(self) == self.basis.shape[0] or self.invariant
 
     def step(self) -> None:
@@ -154,7 +156,7 @@ class Lanczos:
 def top_ritz_pairs(op: Operator, v0: Tensor, k: int, tol: float, steps: int) -> tuple[Tensor, Tensor, bool]:
     """The ``k`` largest Ritz values (k,), descending, their unit Ritz vectors (d, k) and whether they
     converged: Lanczos from ``v0`` (d,), stopped as soon as every one of the k pairs passes ARPACK's
-    test (residual norm <= ``tol`` |value|), or after ``steps`` products, or when the Krylov space is
+    test (``residual <= tol * abs(value)``), or after ``steps`` products, or when the Krylov space is
     invariant (converged if it holds k values). No restarts, and partial reorthogonalization: for a
     few eigenvalues at a loose tolerance this needs fewer products than ARPACK's restarted Krylov
     space, and less work per product."""
