@@ -26,6 +26,24 @@ def test_fast_slice_2d_equals_generic(loss, activation):
                           rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("plain", [True, False])
+def test_fast_path_tails_equal_generic(plain):
+    """A tail of Linear layers (one without bias) and activations is evaluated layer by layer in
+    batched products; any other tail (here with a LayerNorm) through vmap. Both equal the generic path."""
+    torch.manual_seed(0)
+    X, Y = mslib.digits(100, seed=0)
+    middle = torch.nn.Identity() if plain else torch.nn.LayerNorm(16, dtype=torch.float64)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 16, dtype=torch.float64), torch.nn.GELU(), middle,
+                                torch.nn.Linear(16, 12, bias=False, dtype=torch.float64), torch.nn.Sigmoid(),
+                                torch.nn.Linear(12, 10, dtype=torch.float64))
+    loss_fn, theta = mslib.flatten(model, X, Y, loss="ce")
+    assert first_layer.PlaneLoss(loss_fn, theta, theta[None, :])._plain is plain
+    d1, d2 = mslib.random_direction(theta, seed=2), mslib.random_direction(theta, seed=3)
+    ts = torch.linspace(-2, 2, 5, dtype=torch.float64)
+    fast = mslib.slice_2d(loss_fn, theta, d1, d2, ts, ts, chunk_size=3)
+    assert torch.allclose(fast, mslib.slice_2d(_generic(loss_fn), theta, d1, d2, ts, ts), rtol=1e-12, atol=1e-12)
+
+
 def test_fast_path_only_where_it_applies():
     X, Y = mslib.digits(50, seed=0)
     loss_fn, theta = mslib.flatten(mslib.mlp([64, 8, 10], seed=0), X, Y)
